@@ -1,0 +1,50 @@
+"""The clean, validated columns every later layer works on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Rows grouped by the values of one or more segment columns.
+
+    ``codes[i]`` is the group of row ``i``; ``keys[g]`` is the tuple of column values of group ``g``.
+    """
+
+    names: tuple[str, ...]
+    codes: np.ndarray
+    keys: list[tuple]
+
+    def label(self, g: int) -> str:
+        """Readable name of group ``g``: the value, or ``a|b`` for several columns."""
+        return "|".join("(missing)" if v is None else str(v) for v in self.keys[g])
+
+    def groups(self):
+        """Yield ``(label, row_indices)`` per group, groups in order of first appearance."""
+        order = np.argsort(self.codes, kind="stable")
+        bounds = np.searchsorted(self.codes[order], np.arange(len(self.keys) + 1))
+        for g in range(len(self.keys)):
+            yield self.label(g), order[bounds[g] : bounds[g + 1]]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Validated data: ``y`` is uint8 (1 = positive), ``score`` float32/float64 and finite,
+    ``weight`` float64 >= 0 or None, ``segments`` or None."""
+
+    y: np.ndarray
+    score: np.ndarray
+    weight: np.ndarray | None = None
+    segments: Segments | None = None
+    pos_label: object = 1
+
+    def __len__(self) -> int:
+        return int(self.score.shape[0])
+
+    def take(self, rows: np.ndarray) -> "Columns":
+        """The subset of rows (no segments)."""
+        w = None if self.weight is None else self.weight[rows]
+        return Columns(self.y[rows], self.score[rows], w, None, self.pos_label)

@@ -1,0 +1,180 @@
+"""Read any supported source into an Arrow table holding only the requested columns.
+
+Files are streamed in Arrow record batches (CSV blocks, Parquet row groups) so only the needed
+columns are ever materialised; ``progress=True`` shows a rich progress bar on stderr for long reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from thresher.errors import InputError
+
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.bz2")
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+PROGRESS_MIN_BYTES = 32 * 1024 * 1024
+
+
+def _missing(columns: Sequence[str], available: Sequence[str], where: str) -> None:
+    for col in columns:
+        if col not in available:
+            close = difflib.get_close_matches(col, list(available), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            shown = ", ".join(repr(a) for a in list(available)[:20])
+            raise InputError(f"Column '{col}' not found in {where}; it has {shown}.{hint}")
+
+
+@contextmanager
+def _progress_bar(total: float, description: str, enabled: bool):
+    if not enabled:
+        yield lambda advance: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda advance: bar.update(task, advance=advance)
+
+
+class _CountingFile:
+    """A read-only file wrapper that reports bytes read (for the CSV progress bar)."""
+
+    def __init__(self, handle, report):
+        self._handle = handle
+        self._report = report
+        self.closed = False
+
+    def read(self, size=-1):
+        chunk = self._handle.read(size)
+        self._report(len(chunk))
+        return chunk
+
+    def readable(self):
+        return True
+
+    def close(self):
+        self.closed = True
+        self._handle.close()
+
+
+def _read_csv(path: Path, columns: list[str], progress: bool) -> pa.Table:
+    from pyarrow import csv
+
+    delimiter = "\t" if ".tsv" in path.suffixes else ","
+    parse = csv.ParseOptions(delimiter=delimiter)
+    try:
+        with csv.open_csv(path, parse_options=parse) as head:
+            names = head.schema.names
+    except (pa.ArrowInvalid, StopIteration) as exc:
+        raise InputError(f"Could not read '{path}' as CSV: {exc}. Check that it is a CSV file with a header row.") from exc
+    _missing(columns, names, f"'{path}'")
+    size = path.stat().st_size
+    convert = csv.ConvertOptions(include_columns=columns)
+    with _progress_bar(size, f"reading {path.name}", progress and size >= PROGRESS_MIN_BYTES) as advance:
+        with open(path, "rb") as raw:
+            source = _CountingFile(raw, advance) if progress else raw
+            if path.suffix in (".gz", ".bz2"):
+                source = pa.CompressedInputStream(source, path.suffix.lstrip(".").replace("gz", "gzip"))
+            try:
+                reader = csv.open_csv(source, parse_options=parse, convert_options=convert)
+                batches = list(reader)
+                schema = reader.schema
+            except pa.ArrowInvalid as exc:
+                raise InputError(f"Could not parse '{path}' as CSV: {exc}") from exc
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _read_parquet(path: Path, columns: list[str], progress: bool) -> pa.Table:
+    import pyarrow.dataset as ds
+
+    try:
+        dataset = ds.dataset(path, format="parquet")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"Could not read '{path}' as Parquet: {exc}") from exc
+    _missing(columns, dataset.schema.names, f"'{path}'")
+    total = sum(f.stat().st_size for f in ([path] if path.is_file() else path.rglob("*.parquet")))
+    batches = []
+    with _progress_bar(dataset.count_rows(), f"reading {path.name}", progress and total >= PROGRESS_MIN_BYTES) as advance:
+        for batch in dataset.to_batches(columns=columns):
+            batches.append(batch)
+            advance(batch.num_rows)
+    return pa.Table.from_batches(batches, schema=dataset.schema.select(columns) if not batches else batches[0].schema)
+
+
+def _read_path(path: Path, columns: list[str], progress: bool) -> pa.Table:
+    if not path.exists():
+        raise InputError(f"File not found: '{path}'. Check the path (relative paths start at {os.getcwd()}).")
+    name = path.name.lower()
+    if path.is_dir() or name.endswith(_PARQUET_SUFFIXES):
+        return _read_parquet(path, columns, progress)
+    if name.endswith(_CSV_SUFFIXES):
+        return _read_csv(path, columns, progress)
+    raise InputError(
+        f"Don't know how to read '{path}': use a .csv/.tsv (optionally .gz) or .parquet file, or a directory of Parquet files."
+    )
+
+
+def _frame_module(data) -> str:
+    return type(data).__module__.split(".")[0]
+
+
+def read_table(data, columns: list[str], *, progress: bool = False) -> pa.Table:
+    """An Arrow table with exactly ``columns`` from a path, DataFrame, Arrow table or dict of columns."""
+    if isinstance(data, (str, os.PathLike)):
+        return _read_path(Path(data), columns, progress)
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
+    if isinstance(data, pa.Table):
+        _missing(columns, data.column_names, "the Arrow table")
+        return data.select(columns)
+    module = _frame_module(data)
+    if module == "pandas":
+        _missing(columns, [str(c) for c in data.columns], "the pandas DataFrame")
+        return pa.table({c: pa.Array.from_pandas(data[c]) for c in columns})
+    if module == "polars":
+        _missing(columns, data.columns, "the polars DataFrame")
+        return data.select(columns).to_arrow()
+    if isinstance(data, Mapping):
+        _missing(columns, [str(k) for k in data], "the dict of columns")
+        arrays = {c: _as_arrow(data[c], c) for c in columns}
+        lengths = {c: len(a) for c, a in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            raise InputError(f"Columns have different lengths: {lengths}. Every column needs one value per row.")
+        return pa.table(arrays)
+    raise InputError(
+        f"thresher can't read data of type {type(data).__name__}. Pass a path to a CSV or Parquet file, "
+        "a pandas or polars DataFrame, a pyarrow Table, or a dict of columns."
+    )
+
+
+def _as_arrow(values, name: str) -> pa.Array:
+    """One column (numpy array, list, Arrow array, pandas/polars Series) as an Arrow array."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    module = _frame_module(values)
+    if module == "pandas":
+        return pa.Array.from_pandas(values)
+    if module == "polars":
+        return values.to_arrow()
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InputError(f"'{name}' must be one-dimensional; got shape {arr.shape}. Pass one value per row.")
+    try:
+        return pa.array(arr)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"'{name}' holds values of mixed or unsupported types ({exc}).") from exc
