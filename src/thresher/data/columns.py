@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,13 +33,15 @@ class Segments:
 @dataclass(frozen=True)
 class Columns:
     """Validated data: ``y`` is uint8 (1 = positive), ``score`` float32/float64 and finite,
-    ``weight`` float64 >= 0 or None, ``segments`` or None."""
+    ``weight`` float64 >= 0 or None, ``segments`` or None. ``extra`` holds further columns an
+    objective asked for (per-case costs, timestamps) as Arrow arrays, validated where they are used."""
 
     y: np.ndarray
     score: np.ndarray
     weight: np.ndarray | None = None
     segments: Segments | None = None
     pos_label: object = 1
+    extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.score.shape[0])
@@ -47,4 +49,5 @@ class Columns:
     def take(self, rows: np.ndarray) -> "Columns":
         """The subset of rows (no segments)."""
         w = None if self.weight is None else self.weight[rows]
-        return Columns(self.y[rows], self.score[rows], w, None, self.pos_label)
+        extra = {k: v.take(rows) for k, v in self.extra.items()}
+        return Columns(self.y[rows], self.score[rows], w, None, self.pos_label, extra)

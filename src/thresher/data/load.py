@@ -38,7 +38,8 @@ def _segments(table: pa.Table, names: Sequence[str]) -> Segments:
     return Segments(tuple(names), rank[inverse].astype(np.int64), keys)
 
 
-def columns_from_table(table: pa.Table, *, label: str, score: str, weight=None, by=(), pos_label=None) -> Columns:
+def columns_from_table(table: pa.Table, *, label: str, score: str, weight=None, by=(), pos_label=None,
+                       extra=()) -> Columns:
     """Validate an Arrow table (already restricted to the needed columns)."""
     if table.num_rows == 0:
         raise InputError("The data has no rows. Check the file or the filter that produced it.")
@@ -46,10 +47,12 @@ def columns_from_table(table: pa.Table, *, label: str, score: str, weight=None, 
     s = clean_score(table.column(score), score)
     w = clean_weight(table.column(weight), weight) if weight else None
     segments = _segments(table, by) if by else None
-    return Columns(y, s, w, segments, positive)
+    kept = {name: table.column(name).combine_chunks() for name in extra}
+    return Columns(y, s, w, segments, positive, kept)
 
 
-def load(data, *, label: str, score: str, weight: str | None = None, by=None, pos_label=None, progress: bool = False) -> Columns:
+def load(data, *, label: str, score: str, weight: str | None = None, by=None, pos_label=None,
+         extra=(), progress: bool = False) -> Columns:
     """Read and validate labels, scores, optional weights and segments from any supported source.
 
     >>> cols = load({"y": [0, 1, 1], "p": [0.2, 0.9, 0.4]}, label="y", score="p")
@@ -57,9 +60,10 @@ def load(data, *, label: str, score: str, weight: str | None = None, by=None, po
     ([0, 1, 1], [0.2, 0.9, 0.4])
     """
     names = _segment_names(by)
-    wanted = list(dict.fromkeys([label, score, *([weight] if weight else []), *names]))
+    wanted = list(dict.fromkeys([label, score, *([weight] if weight else []), *names, *extra]))
     table = read_table(data, wanted, progress=progress)
-    return columns_from_table(table, label=label, score=score, weight=weight, by=names, pos_label=pos_label)
+    return columns_from_table(table, label=label, score=score, weight=weight, by=names, pos_label=pos_label,
+                              extra=tuple(extra))
 
 
 def from_arrays(y_true, y_score, sample_weight=None, pos_label=None) -> Columns:

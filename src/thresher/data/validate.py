@@ -66,17 +66,17 @@ def clean_score(values, name: str) -> np.ndarray:
     return s
 
 
-def clean_weight(values, name: str) -> np.ndarray:
-    """Finite, non-negative float64 sample weights."""
+def clean_weight(values, name: str, what: str = "weight") -> np.ndarray:
+    """Finite, non-negative float64 sample weights (or per-case costs: ``what="cost"``)."""
     values = _to_array(values)
-    _check_nulls(values, name, "weight", "Give every row a weight (0 drops a row).")
-    w = np.asarray(_numeric(values, name, "weight"), dtype=np.float64)
+    _check_nulls(values, name, what, f"Give every row a {what} (0 is allowed).")
+    w = np.asarray(_numeric(values, name, what), dtype=np.float64)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         row = _first_row(bad)
         raise InputError(
-            f"The weight column '{name}' has {int(bad.sum())} negative or non-finite value(s) "
-            f"(first at row {row}: {w[row]!r}). Weights must be finite and >= 0."
+            f"The {what} column '{name}' has {int(bad.sum())} negative or non-finite value(s) "
+            f"(first at row {row}: {w[row]!r}). {what.capitalize()}s must be finite and >= 0."
         )
     return w
 

@@ -1,0 +1,1 @@
+"""The ``thresher`` command line: thin commands over the library."""
