@@ -10,7 +10,7 @@ from thresher.errors import ThresherError
 
 def build_parser() -> argparse.ArgumentParser:
     from thresher import __version__
-    from thresher.cli import evaluate
+    from thresher.cli import evaluate, tune
 
     parser = argparse.ArgumentParser(
         prog="thresher",
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"thresher {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     evaluate.add_parser(sub)
+    tune.add_parser(sub)
     return parser
 
 

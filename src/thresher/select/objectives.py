@@ -7,7 +7,7 @@ highest threshold (the fewest cases flagged). Each objective round-trips through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -236,24 +236,29 @@ class Budget(Objective):
     def columns(self) -> list[str]:
         return [self.time] if self.time else []
 
-    def evaluate(self, curve, context):
+    def within_capacity(self, curve, context) -> np.ndarray:
         alerts = curve.tp + curve.fp
         if self.rate is not None:
-            feasible = curve.alert_rate <= self.rate + 1e-12
-        elif self.per is None:
-            feasible = alerts <= self.count
-        else:
-            feasible = context.within_period_capacity(curve, self.count, self.per, self.time, self.stat)
-        # recall 0 means flagging nothing: not a useful operating point
-        values = curve.recall
-        return values, feasible & (curve.tp > 0)
+            return curve.alert_rate <= self.rate + 1e-12
+        if self.per is None:
+            return alerts <= self.count
+        return context.within_period_capacity(curve, self.count, self.per, self.time, self.stat)
+
+    def evaluate(self, curve, context):
+        # recall 0 means no positive is caught: not a useful operating point
+        return curve.recall, self.within_capacity(curve, context) & (curve.tp > 0)
 
     def infeasible_message(self, curve, context) -> str:
-        smallest = float(curve.tp[1] + curve.fp[1]) if len(curve) > 1 else float("nan")
+        fits = self.within_capacity(curve, context)
         n = float(curve.positives + curve.negatives)
+        if fits[1:].any():
+            allowed = float((curve.tp + curve.fp)[np.flatnonzero(fits)[-1]])
+            return (f"No threshold satisfies '{self.spec()}': the {allowed:g} highest-scored cases the capacity "
+                    "allows contain no positive (recall would be 0). Raise the capacity or improve the model.")
+        smallest = float(curve.tp[1] + curve.fp[1]) if len(curve) > 1 else float("nan")
         return (f"No threshold satisfies '{self.spec()}': even the highest threshold flags {smallest:g} cases "
-                f"({smallest / n:.4%} of {n:g}), tied at the top score, and flagging nothing finds no positives. "
-                "Raise the capacity, or break the ties in the scores.")
+                f"({smallest / n:.4%} of {n:g}), tied at the top score. Raise the capacity, or break the ties "
+                "in the scores.")
 
 
 def parse(spec) -> Objective:
