@@ -30,23 +30,45 @@ from thresher.metrics import (
     roc_auc,
 )
 from thresher.metrics.evaluate import Evaluation, Summary, evaluate
+from thresher.select import (
+    Budget,
+    Constrained,
+    Fixed,
+    MaxFBeta,
+    MinCost,
+    Objective,
+    OperatingPoint,
+    SegmentedSelection,
+    Youden,
+    select,
+    select_by_segment,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BinnedCounts",
+    "Budget",
     "Columns",
+    "Constrained",
     "Confusion",
     "Curve",
     "Evaluation",
+    "Fixed",
     "GateError",
     "InfeasibleError",
     "InputError",
+    "MaxFBeta",
+    "MinCost",
+    "Objective",
+    "OperatingPoint",
     "ParameterError",
     "PolicyError",
+    "SegmentedSelection",
     "SpecError",
     "Summary",
     "ThresherError",
+    "Youden",
     "average_precision",
     "binned_curve",
     "confusion",
@@ -55,4 +77,6 @@ __all__ = [
     "load",
     "pr_auc",
     "roc_auc",
+    "select",
+    "select_by_segment",
 ]
