@@ -101,8 +101,8 @@ def select(data, objective, *, label: str = "label", score: str = "score", weigh
 
     >>> data = {"y": [0, 0, 1, 1, 0, 1], "p": [0.1, 0.4, 0.35, 0.8, 0.2, 0.9]}
     >>> point = select(data, "max-precision recall>=0.6", label="y", score="p")
-    >>> point.threshold, point.precision, point.recall
-    (0.35, 0.75, 1.0)
+    >>> point.threshold, point.precision, round(point.recall, 3)
+    (0.8, 1.0, 0.667)
     """
     check(confidence, "confidence", "select", Interval(0, 1, closed="neither"))
     objective = parse(objective)
@@ -122,6 +122,7 @@ class SegmentedSelection:
     segments: dict[str, OperatingPoint] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)
     min_support: int = 30
+    levels: dict[tuple, OperatingPoint] = field(default_factory=dict, repr=False)  # every key prefix, () = overall
 
     def to_dict(self) -> dict:
         out = self.overall.to_dict()
@@ -181,9 +182,9 @@ def select_by_segment(data, objective, *, by, label: str = "label", score: str =
                                         notes=(note,))
                 point = OperatingPoint(objective.spec(), point.threshold, point.confusion, point.value_name,
                                        point.value, None, point.intervals, confidence, point.step_up,
-                                       point.step_down, notes=(note,))
+                                       point.step_down, notes=(note,), extra={"fallback_from": parent_name})
                 fallbacks[name] = parent_name
             chosen[prefix] = point
             if depth == len(names):
                 segments[name] = point
-    return SegmentedSelection(objective.spec(), names, overall, segments, fallbacks, min_support)
+    return SegmentedSelection(objective.spec(), names, overall, segments, fallbacks, min_support, chosen)

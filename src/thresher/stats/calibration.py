@@ -28,7 +28,7 @@ def _probabilities(score: np.ndarray) -> np.ndarray:
 def brier_score(y: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> float:
     """Mean squared error of probabilities against 0/1 outcomes (lower is better).
 
-    >>> brier_score(np.array([0, 1]), np.array([0.1, 0.8]))
+    >>> round(brier_score(np.array([0, 1]), np.array([0.1, 0.8])), 6)
     0.025
     """
     p = _probabilities(score)
