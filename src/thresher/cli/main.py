@@ -10,7 +10,7 @@ from thresher.errors import ThresherError
 
 def build_parser() -> argparse.ArgumentParser:
     from thresher import __version__
-    from thresher.cli import evaluate, tune
+    from thresher.cli import evaluate, policy, tune
 
     parser = argparse.ArgumentParser(
         prog="thresher",
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     evaluate.add_parser(sub)
     tune.add_parser(sub)
+    policy.add_parser(sub)
     return parser
 
 

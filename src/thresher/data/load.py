@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from thresher.data.columns import Columns, Segments
+from thresher.data.encode import combined_codes
 from thresher.data.read import _as_arrow, read_table
 from thresher.data.validate import clean_label, clean_score, clean_weight
 from thresher.errors import InputError
@@ -23,19 +23,14 @@ def _segment_names(by) -> tuple[str, ...]:
 
 
 def _segments(table: pa.Table, names: Sequence[str]) -> Segments:
-    codes = np.zeros(table.num_rows, np.int64)
-    for name in names:
-        encoded = pc.dictionary_encode(table.column(name).combine_chunks(), null_encoding="encode")
-        idx = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        codes = codes * len(encoded.dictionary) + idx
-    uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    codes, combos = combined_codes([table.column(n) for n in names])
     # groups in order of first appearance, so output follows the data
+    first = np.full(len(combos), len(codes), np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    rows = first[order]
-    keys = [tuple(table.column(n)[int(r)].as_py() for n in names) for r in rows]
-    return Segments(tuple(names), rank[inverse].astype(np.int64), keys)
+    return Segments(tuple(names), rank[codes], [combos[g] for g in order])
 
 
 def columns_from_table(table: pa.Table, *, label: str, score: str, weight=None, by=(), pos_label=None,

@@ -178,3 +178,41 @@ def _as_arrow(values, name: str) -> pa.Array:
         return pa.array(arr)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InputError(f"'{name}' holds values of mixed or unsupported types ({exc}).") from exc
+
+
+def iter_batches(path, columns: list[str] | None = None, *, batch_rows: int = 1 << 20, progress: bool = False):
+    """Stream a CSV or Parquet file (or Parquet directory) as Arrow record batches.
+
+    ``columns=None`` reads every column. Yields batches; a progress bar shows on stderr when asked.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"File not found: '{path}'. Check the path (relative paths start at {os.getcwd()}).")
+    name = path.name.lower()
+    if path.is_dir() or name.endswith(_PARQUET_SUFFIXES):
+        import pyarrow.dataset as ds
+
+        dataset = ds.dataset(path, format="parquet")
+        if columns is not None:
+            _missing(columns, dataset.schema.names, f"'{path}'")
+        with _progress_bar(dataset.count_rows(), f"reading {path.name}", progress) as advance:
+            for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
+                advance(batch.num_rows)
+                yield batch
+    elif name.endswith(_CSV_SUFFIXES):
+        from pyarrow import csv
+
+        delimiter = "\t" if ".tsv" in path.suffixes else ","
+        with csv.open_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter)) as head:
+            names = head.schema.names
+        if columns is not None:
+            _missing(columns, names, f"'{path}'")
+        convert = csv.ConvertOptions(include_columns=columns) if columns is not None else None
+        with _progress_bar(path.stat().st_size, f"reading {path.name}", progress) as advance:
+            with open(path, "rb") as raw:
+                source = _CountingFile(raw, advance)
+                reader = csv.open_csv(source, parse_options=csv.ParseOptions(delimiter=delimiter),
+                                      convert_options=convert, read_options=csv.ReadOptions(block_size=1 << 24))
+                yield from reader
+    else:
+        raise InputError(f"Don't know how to read '{path}': use .csv/.tsv or .parquet (or a Parquet directory).")

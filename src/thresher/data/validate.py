@@ -22,9 +22,9 @@ def _to_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values
 
 
-def _check_nulls(values: pa.Array, name: str, what: str, fix: str) -> None:
+def _check_nulls(values: pa.Array, name: str, what: str, fix: str, offset: int = 0) -> None:
     if values.null_count:
-        row = _first_row(np.asarray(values.is_null()))
+        row = offset + _first_row(np.asarray(values.is_null()))
         raise InputError(
             f"The {what} column '{name}' has {values.null_count} missing value(s) (first at row {row}). {fix}"
         )
@@ -45,10 +45,12 @@ def _numeric(values: pa.Array, name: str, what: str) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False)
 
 
-def clean_score(values, name: str) -> np.ndarray:
-    """Finite float32/float64 scores; float32 is kept (half the memory), integers become float64."""
+def clean_score(values, name: str, offset: int = 0) -> np.ndarray:
+    """Finite float32/float64 scores; float32 is kept (half the memory), integers become float64.
+
+    ``offset`` is added to row numbers in messages (for data read in batches)."""
     values = _to_array(values)
-    _check_nulls(values, name, "score", "Drop or impute those rows before evaluating.")
+    _check_nulls(values, name, "score", "Drop or impute those rows before evaluating.", offset)
     s = _numeric(values, name, "score")
     if s.dtype == np.float16:
         s = s.astype(np.float32)
@@ -57,7 +59,7 @@ def clean_score(values, name: str) -> np.ndarray:
     finite = np.isfinite(s)
     if not finite.all():
         bad = ~finite
-        row = _first_row(bad)
+        row = offset + _first_row(bad)
         kinds = sorted({"NaN" if np.isnan(v) else ("+inf" if v > 0 else "-inf") for v in s[bad][:1000]})
         raise InputError(
             f"The score column '{name}' has {int(bad.sum())} non-finite value(s) ({', '.join(kinds)}; "

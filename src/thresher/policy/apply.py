@@ -1,0 +1,77 @@
+"""Applying a policy to files: streamed batch by batch, decisions appended to the input columns."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from thresher.data.read import iter_batches
+from thresher.errors import InputError
+from thresher.policy.policy import DECISION_COLUMNS, Policy
+
+
+def apply_file(policy: Policy, source, target, *, keep=None, progress: bool = False) -> int:
+    """Decide every row of ``source`` (CSV/Parquet) into ``target`` (.parquet or .csv); returns rows.
+
+    ``keep`` lists the input columns copied to the output (default: all). The output is written to a
+    temporary sibling and renamed at the end, so a failure never leaves a partial file behind.
+    """
+    target = Path(target)
+    suffix = target.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise InputError(f"Write decisions to a .parquet or .csv file; got '{target}'.")
+    needed = [policy.score, *policy.segments]
+    columns = None if keep is None else list(dict.fromkeys([*keep, *needed]))
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    writer = None
+    rows = 0
+    try:
+        for batch in iter_batches(source, columns, progress=progress):
+            table = pa.Table.from_batches([batch])
+            decided = policy.decide_table(table, row_offset=rows)
+            out = table if keep is None else table.select(list(dict.fromkeys(keep)))
+            clash = [c for c in DECISION_COLUMNS if c in out.column_names]
+            if clash:
+                raise InputError(f"The input already has a column '{clash[0]}'; drop it or choose the kept columns "
+                                 "with --keep.")
+            for name in DECISION_COLUMNS:
+                out = out.append_column(name, decided.column(name))
+            if writer is None:
+                writer = _writer(tmp, out.schema, suffix)
+            writer.write_table(out) if suffix == ".parquet" else writer.write(out)
+            rows += out.num_rows
+        if writer is None:
+            raise InputError(f"'{source}' has no rows to decide.")
+        writer.close()
+        writer = None
+        os.replace(tmp, target)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def _writer(path: Path, schema: pa.Schema, suffix: str):
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, schema)
+    from pyarrow import csv
+
+    # CSV has no dictionary type: write decision labels as plain strings
+    plain = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema])
+    return _CsvWriter(csv.CSVWriter(path, plain), plain)
+
+
+class _CsvWriter:
+    def __init__(self, writer, schema):
+        self._writer, self._schema = writer, schema
+
+    def write(self, table: pa.Table) -> None:
+        self._writer.write_table(table.cast(self._schema))
+
+    def close(self) -> None:
+        self._writer.close()

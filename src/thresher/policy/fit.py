@@ -1,0 +1,143 @@
+"""Fitting a policy: one objective per tier, per segment, with hierarchical fallback and evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from thresher.data.fingerprint import fingerprint
+from thresher.data.load import load
+from thresher.errors import PolicyError, SpecError
+from thresher.metrics.curve import Curve
+from thresher.policy.policy import Policy
+from thresher.select.context import Context
+from thresher.select.objectives import parse
+from thresher.select.operating_point import OperatingPoint
+from thresher.select.select import select_by_segment, select_on_curve
+
+EVIDENCE_METRICS = ("precision", "recall", "f1", "specificity", "alert_rate", "tp", "fp", "tn", "fn")
+
+
+def _match_value(value):
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _rule_name(names, prefix) -> str:
+    return ",".join(f"{n}={'null' if v is None else v}" for n, v in zip(names, prefix)) or "default"
+
+
+def _evidence(point: OperatingPoint, support, fp: str, score_range) -> dict:
+    c = point.confusion
+    fallback = point.extra.get("fallback_from")
+    return {
+        "objective": point.objective,
+        "source": "fallback" if fallback else "fit",
+        "fallback_from": fallback,
+        "metrics": {k: (None if np.isnan(v) else float(v)) for k, v in ((m, float(c.metric(m)) if m not in
+                    ("tp", "fp", "tn", "fn") else float(getattr(c, m))) for m in EVIDENCE_METRICS)},
+        "intervals": {k: [None if np.isnan(lo) else lo, None if np.isnan(hi) else hi]
+                      for k, (lo, hi) in point.intervals.items()},
+        "confidence": point.confidence,
+        "support": support,
+        "data_fingerprint": fp,
+        "score_range": score_range,
+        "note": point.notes[0] if point.notes else None,
+    }
+
+
+@dataclass(frozen=True)
+class FitResult:
+    policy: Policy
+    rows: list[dict]  # one per (rule, tier): what was chosen and why
+
+
+def parse_tiers(tiers) -> list[tuple[str, object]]:
+    """``[("block", "max-precision recall>=0.5"), ...]`` from a dict, pairs, or ``ACTION=SPEC`` strings."""
+    if isinstance(tiers, dict):
+        tiers = list(tiers.items())
+    out = []
+    for item in tiers:
+        if isinstance(item, str):
+            action, sep, spec = item.partition("=")
+            if not sep or not action.strip() or not spec.strip():
+                raise SpecError(f"A tier is written ACTION=SPEC, e.g. review='budget rate<=0.05'; got '{item}'.")
+            item = (action.strip(), spec.strip())
+        action, spec = item
+        out.append((action, parse(spec)))
+    if not out:
+        raise SpecError("A policy needs at least one tier (e.g. block='max-precision recall>=0.5').")
+    actions = [a for a, _ in out]
+    if len(set(actions)) != len(actions):
+        raise SpecError(f"Each tier needs its own action; got {actions}.")
+    return out
+
+
+def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str = "allow", min_support: int = 30,
+               name: str = "policy", version: int = 1, weight: str | None = None, pos_label=None,
+               confidence: float = 0.95, description: str | None = None) -> FitResult:
+    """Fit a policy: for each tier (highest first) the objective's threshold in every segment.
+
+    ``tiers`` maps action → objective, highest tier first, e.g.
+    ``{"block": "max-precision recall>=0.5", "review": "budget rate<=0.05"}``. Segments with fewer
+    than ``min_support`` positives (or where an objective is infeasible) use their parent's threshold.
+    """
+    from thresher import __version__
+
+    tier_specs = parse_tiers(tiers)
+    extra = sorted({c for _, o in tier_specs for c in o.columns()})
+    cols = load(data, label=label, score=score, weight=weight, by=by, pos_label=pos_label, extra=extra)
+    fp = fingerprint(cols)
+    names = cols.segments.names if cols.segments is not None else ()
+    # prefix -> (rows, {action: point})
+    levels: dict[tuple, dict[str, OperatingPoint]] = {}
+    for action, objective in tier_specs:
+        if names:
+            chosen = select_by_segment(cols, objective, by=names, min_support=min_support,
+                                       confidence=confidence).levels
+        else:
+            chosen = {(): select_on_curve(Curve.from_columns(cols), objective, Context(cols), confidence=confidence)}
+        for prefix, point in chosen.items():
+            levels.setdefault(prefix, {})[action] = point
+    rules, rows = [], []
+    order = sorted(levels, key=lambda p: (-len(p), [str(v) for v in p]))
+    for prefix in order:
+        if prefix:
+            mask = np.ones(len(cols), bool)
+            for depth, value in enumerate(prefix):
+                groups = [g for g, k in enumerate(cols.segments.keys) if k[depth] == value]
+                mask &= np.isin(cols.segments.codes, groups)
+            sub = cols.take(np.flatnonzero(mask))
+        else:
+            sub = cols
+        support = {"rows": len(sub), "positives": float(sub.weight[sub.y == 1].sum() if sub.weight is not None
+                                                              else np.count_nonzero(sub.y)),
+                   "negatives": float(sub.weight[sub.y == 0].sum() if sub.weight is not None
+                                      else len(sub) - np.count_nonzero(sub.y))}
+        score_range = [float(sub.score.min()), float(sub.score.max())]
+        rule_name = _rule_name(names, prefix)
+        tier_list = []
+        previous = None
+        for action, _ in tier_specs:
+            point = levels[prefix][action]
+            if previous is not None and not point.threshold < previous[1]:
+                raise PolicyError(
+                    f"In segment '{rule_name}' the '{action}' tier chose threshold {point.threshold:.6g}, not below "
+                    f"the '{previous[0]}' tier's {previous[1]:.6g}, so it could never fire. List tiers from the "
+                    "strictest to the loosest, or loosen the lower tier's objective.")
+            previous = (action, point.threshold)
+            tier_list.append({"action": action, "threshold": float(point.threshold),
+                              "evidence": _evidence(point, support, fp, score_range)})
+            rows.append({"rule": rule_name, "action": action, "threshold": float(point.threshold),
+                         "precision": point.precision, "recall": point.recall, "alert_rate": point.alert_rate,
+                         "positives": support["positives"], "source": "fallback" if point.extra.get("fallback_from")
+                         else "fit", "note": point.notes[0] if point.notes else ""})
+        rules.append({"name": rule_name, "match": {n: _match_value(v) for n, v in zip(names, prefix)},
+                      "tiers": tier_list, "otherwise": otherwise})
+    actions = [a for a, _ in tier_specs] + ([otherwise] if otherwise not in [a for a, _ in tier_specs] else [])
+    document = {"name": name, "version": version, "score": score, "segments": list(names), "actions": actions,
+                "rules": rules, "description": description,
+                "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "thresher_version": __version__}
+    return FitResult(Policy.from_dict(document, f"'{name}'"), rows)
