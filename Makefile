@@ -23,6 +23,16 @@ demo: $(VENV)/.base
 	$(THRESHER) tune $(DATA) --label default --score score --by student --objective "min-cost fn=10 fp=1" --bootstrap 200
 	@echo; echo "The most precise threshold that still catches 90% of defaults"
 	$(THRESHER) tune $(DATA) --label default --score score --by student --objective "max-precision recall>=0.9"
+	@mkdir -p demo-out
+	@echo; echo "A policy by student: block at max precision with recall >= 0.5, review within an 8% budget"
+	$(THRESHER) policy fit $(DATA) --label default --score score --by student --name credit --version 2 \
+	  --objective "max-precision recall>=0.5" --tier "review=budget rate<=0.08" --out demo-out/policy.yaml
+	$(THRESHER) policy validate demo-out/policy.yaml
+	$(THRESHER) policy apply demo-out/policy.yaml $(DATA) --out demo-out/decisions.parquet
+	@echo; echo "What it changes against a single global threshold of 0.5"
+	$(THRESHER) policy fit $(DATA) --label default --score score --name credit --objective "fixed 0.5" \
+	  --out demo-out/global.yaml > /dev/null
+	$(THRESHER) policy diff demo-out/global.yaml demo-out/policy.yaml --data $(DATA) --label default --cost "fn=10 fp=1"
 
 test: $(VENV)/.test
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -31,4 +41,4 @@ bench: $(VENV)/.test
 	$(PY) benchmarks/bench_kernel.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info demo-out
