@@ -35,6 +35,7 @@ demo: $(VENV)/.base
 	$(THRESHER) policy diff demo-out/global.yaml demo-out/policy.yaml --data $(DATA) --label default --cost "fn=10 fp=1"
 
 test: $(VENV)/.test
+	bash .ci/system-deps.sh
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.test
