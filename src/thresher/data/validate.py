@@ -56,9 +56,9 @@ def clean_score(values, name: str, offset: int = 0) -> np.ndarray:
         s = s.astype(np.float32)
     elif s.dtype not in (np.float32, np.float64):
         s = s.astype(np.float64)
-    finite = np.isfinite(s)
-    if not finite.all():
-        bad = ~finite
+    # min/max propagate NaN and expose inf without allocating a mask; build one only to report
+    if s.size and not (np.isfinite(s.min()) and np.isfinite(s.max())):
+        bad = ~np.isfinite(s)
         row = offset + _first_row(bad)
         kinds = sorted({"NaN" if np.isnan(v) else ("+inf" if v > 0 else "-inf") for v in s[bad][:1000]})
         raise InputError(
@@ -94,6 +94,17 @@ def _match_pos_label(distinct: list, pos_label):
     return None
 
 
+def _binary_integers(values: pa.Array):
+    """``(array, distinct)`` when ``values`` are integers within {0, 1}; otherwise None."""
+    if not pa.types.is_integer(values.type) or values.null_count or len(values) == 0:
+        return None
+    arr = values.to_numpy(zero_copy_only=False)
+    low, high = int(arr.min()), int(arr.max())
+    if low < 0 or high > 1:
+        return None
+    return arr, sorted({low, high})
+
+
 def clean_label(values, name: str, pos_label=None) -> tuple[np.ndarray, object]:
     """Binary labels as uint8 (1 = positive) and the positive value actually used.
 
@@ -111,6 +122,12 @@ def clean_label(values, name: str, pos_label=None) -> tuple[np.ndarray, object]:
                 f"The label column '{name}' has {int(nan.sum())} NaN value(s) (first at row {_first_row(nan)}). "
                 "Every row needs a label: drop unlabelled rows first."
             )
+    fast = _binary_integers(values)
+    if fast is not None and pos_label is None:
+        # 0/1 integer labels: no hashing, and uint8/int8 input is used without a copy
+        arr, distinct = fast
+        y = arr.view(np.uint8) if arr.dtype in (np.int8, np.uint8) else (arr == 1).view(np.uint8)
+        return y, 1
     distinct = pc.unique(values).to_pylist()
     if len(distinct) > 2:
         shown = _describe(sorted(distinct, key=str)[:6]) + (", ..." if len(distinct) > 6 else "")
