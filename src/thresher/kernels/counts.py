@@ -330,3 +330,20 @@ def curve_areas(tp, fp):
         ptp = tp[k]
         pfp = fp[k]
     return 0.5 * roc, ap
+
+
+@nb.njit(cache=True, nogil=True)
+def pr_arrays(tp, fp, positives):
+    """Precision and recall in increasing-threshold order with the (recall 0, precision 1) anchor
+    appended, as scikit-learn's ``precision_recall_curve`` lays them out; NaN where undefined."""
+    n = tp.shape[0]
+    precision = np.empty(n + 1, np.float64)
+    recall = np.empty(n + 1, np.float64)
+    for k in range(n):
+        i = n - 1 - k
+        flagged = tp[i] + fp[i]
+        precision[k] = tp[i] / flagged if flagged != 0 else np.nan
+        recall[k] = tp[i] / positives if positives != 0 else np.nan
+    precision[n] = 1.0
+    recall[n] = 0.0
+    return precision, recall

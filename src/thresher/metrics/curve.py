@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thresher.errors import ParameterError
-from thresher.kernels.counts import curve_areas
+from thresher.kernels.counts import curve_areas, pr_arrays
 from thresher.kernels.hull import upper_hull
 from thresher.metrics.confusion import Confusion, MetricsMixin
 from thresher.metrics.rates import ratio
@@ -103,9 +103,8 @@ class Curve(MetricsMixin):
         """``(precision, recall, thresholds)`` as ``sklearn.metrics.precision_recall_curve(
         drop_intermediate=False)``: thresholds increasing, and a last point (recall 0, precision 1)
         with no threshold. Recall is NaN (not 1 as in scikit-learn) when there are no positives."""
-        precision = ratio(self.tp, self.tp + self.fp)[::-1]
-        recall = ratio(self.tp, self.positives)[::-1]
-        return np.concatenate([precision, [1.0]]), np.concatenate([recall, [0.0]]), self.thresholds[::-1]
+        precision, recall = pr_arrays(self.tp, self.fp, float(self.positives))
+        return precision, recall, self.thresholds[::-1]
 
     # areas ------------------------------------------------------------------------------------
     def roc_auc(self, max_fpr: float | None = None) -> float:
