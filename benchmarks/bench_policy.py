@@ -36,10 +36,10 @@ def make_policy(segments: list[str]) -> Policy:
     rules = []
     for value in segments:
         hi, lo = sorted(rng.uniform(0.2, 0.95, 2), reverse=True)
-        rules.append({"name": f"segment={value}", "match": {"segment": value},
+        rules.append({"name": f"region={value}", "match": {"region": value},
                       "tiers": [{"action": "block", "threshold": float(hi)}, {"action": "review", "threshold": float(lo)}]})
     rules.append({"name": "default", "tiers": [{"action": "block", "threshold": 0.9}, {"action": "review", "threshold": 0.5}]})
-    return Policy.from_dict({"name": "bench", "version": 1, "score": "score", "segments": ["segment"],
+    return Policy.from_dict({"name": "bench", "version": 1, "score": "score", "segments": ["region"],
                              "actions": ["block", "review", "allow"], "rules": rules})
 
 
@@ -61,7 +61,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     segments = [f"s{i:02d}" for i in range(20)]
     table = pa.table({"id": np.arange(n, dtype=np.int64), "score": rng.random(n, dtype=np.float32),
-                      "segment": pa.array(rng.choice(segments, n)).dictionary_encode()})
+                      "region": pa.array(rng.choice(segments, n)).dictionary_encode()})
     DATA.mkdir(exist_ok=True)
     source, target = DATA / "policy_in.parquet", DATA / "policy_out.parquet"
     pq.write_table(table, source)

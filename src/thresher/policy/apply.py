@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from queue import Full, Queue
+from threading import Thread
 
 import pyarrow as pa
 
@@ -25,8 +27,11 @@ def apply_file(policy: Policy, source, target, *, keep=None, progress: bool = Fa
     needed = [policy.score, *policy.segments]
     columns = None if keep is None else list(dict.fromkeys([*keep, *needed]))
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    writer = None
     rows = 0
+    # a writer thread overlaps encoding batch k with reading and deciding batch k+1 (both release the GIL)
+    queue: Queue = Queue(maxsize=2)
+    failure: list[BaseException] = []
+    thread = None
     try:
         for batch in iter_batches(source, columns, progress=progress):
             table = pa.Table.from_batches([batch])
@@ -38,27 +43,70 @@ def apply_file(policy: Policy, source, target, *, keep=None, progress: bool = Fa
                                  "with --keep.")
             for name in DECISION_COLUMNS:
                 out = out.append_column(name, decided.column(name))
-            if writer is None:
-                writer = _writer(tmp, out.schema, suffix)
-            writer.write_table(out) if suffix == ".parquet" else writer.write(out)
+            if thread is None:
+                thread = Thread(target=_write_all, args=(queue, tmp, out.schema, suffix, failure), daemon=True)
+                thread.start()
+            _put(queue, out, failure)
             rows += out.num_rows
-        if writer is None:
+        if thread is None:
             raise InputError(f"'{source}' has no rows to decide.")
-        writer.close()
-        writer = None
+        _put(queue, None, failure)
+        thread.join()
+        thread = None
+        if failure:
+            raise failure[0]
         os.replace(tmp, target)
+    finally:
+        if thread is not None:
+            _stop(queue, thread)
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def _put(queue: Queue, item, failure: list) -> None:
+    while True:
+        if failure:
+            raise failure[0]
+        try:
+            queue.put(item, timeout=0.1)
+            return
+        except Full:
+            continue
+
+
+def _stop(queue: Queue, thread: Thread) -> None:
+    # an error upstream: tell the writer to finish, then drop its partial file
+    while thread.is_alive():
+        try:
+            queue.put(None, timeout=0.1)
+            break
+        except Full:
+            continue
+    thread.join()
+
+
+def _write_all(queue: Queue, path: Path, schema: pa.Schema, suffix: str, failure: list) -> None:
+    writer = None
+    try:
+        writer = _writer(path, schema, suffix)
+        while (table := queue.get()) is not None:
+            writer.write_table(table) if suffix == ".parquet" else writer.write(table)
+    except BaseException as exc:  # surfaced to the caller by _put / apply_file
+        failure.append(exc)
+        while queue.get() is not None:  # drain so the producer never blocks
+            pass
     finally:
         if writer is not None:
             writer.close()
-        tmp.unlink(missing_ok=True)
-    return rows
 
 
 def _writer(path: Path, schema: pa.Schema, suffix: str):
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetWriter(path, schema)
+        # dictionary-encode only the low-cardinality columns: trying it on ids and scores is wasted work
+        low = [f.name for f in schema if pa.types.is_dictionary(f.type)] + ["threshold", "policy_version"]
+        return pq.ParquetWriter(path, schema, use_dictionary=low)
     from pyarrow import csv
 
     # CSV has no dictionary type: write decision labels as plain strings
