@@ -19,9 +19,14 @@ def bin_edges(lo: float, hi: float, bins: int) -> np.ndarray:
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _bin_of(s, lo, scale, edges, bins):
-    b = int((s - lo) * scale) if s > lo else 0
-    if b >= bins:
+    # clamp in floating point first: a huge score would overflow the int conversion
+    x = (s - lo) * scale
+    if x <= 0.0:
+        b = 0
+    elif x >= bins:
         b = bins - 1
+    else:
+        b = int(x)
     # the float division can land one bin off at an edge: settle it against the edges
     if b > 0 and s < edges[b]:
         b -= 1

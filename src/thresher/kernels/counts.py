@@ -114,10 +114,11 @@ def _part_bounds(values, n_pos, n_parts):
 
 
 @nb.njit(cache=True, nogil=True)
-def _walk(values, weights, weighted, p_lo, p_hi, n_lo, n_hi, ctp, cfp, out_thr, out_tp, out_fp, at, emit):
+def _walk(values, weights, weighted, p_lo, p_hi, n_lo, n_hi, ctp, cfp, out_thr, out_tp, out_fp, at, emit, base):
     """Merge-walk one bucket's positives [p_lo, p_hi) and negatives [n_lo, n_hi) from the top.
 
-    Emits points at ``at`` when ``emit``; returns (distinct, ctp, cfp, roc_area, ap_sum)."""
+    Emits points at ``at`` when ``emit`` (threshold = value + ``base``: 0 for scores, the bucket's
+    high key bits for buckets of low key bits); returns (distinct, ctp, cfp, roc_area, ap_sum)."""
     i = p_hi - 1
     j = n_hi - 1
     m = 0
@@ -142,7 +143,7 @@ def _walk(values, weights, weighted, p_lo, p_hi, n_lo, n_hi, ctp, cfp, out_thr, 
         if dtp > 0.0:
             ap += dtp * (ctp / (ctp + cfp))
         if emit:
-            out_thr[at + m] = v
+            out_thr[at + m] = v + base
             out_tp[at + m] = ctp
             out_fp[at + m] = cfp
         m += 1
@@ -159,7 +160,7 @@ def _measure_parts(values, weights, weighted, pos_start, neg_start):
     dummy_f = np.empty(0, np.float64)
     for b in nb.prange(n_buckets):
         m, ctp, cfp, _, _ = _walk(values, weights, weighted, pos_start[b], pos_start[b + 1], neg_start[b],
-                                  neg_start[b + 1], 0.0, 0.0, dummy, dummy_f, dummy_f, 0, False)
+                                  neg_start[b + 1], 0.0, 0.0, dummy, dummy_f, dummy_f, 0, False, 0)
         distinct[b] = m
         sum_pos[b] = ctp
         sum_neg[b] = cfp
@@ -188,14 +189,14 @@ def _starts_from_top(distinct, sum_pos, sum_neg):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, total):
+def _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, total, bases):
     n_buckets = pos_start.shape[0] - 1
-    out_thr = np.empty(total, values.dtype)
+    out_thr = np.empty(total, bases.dtype)
     out_tp = np.empty(total, np.float64)
     out_fp = np.empty(total, np.float64)
     for b in nb.prange(n_buckets):
         _walk(values, weights, weighted, pos_start[b], pos_start[b + 1], neg_start[b], neg_start[b + 1],
-              ctp[b], cfp[b], out_thr, out_tp, out_fp, at[b], True)
+              ctp[b], cfp[b], out_thr, out_tp, out_fp, at[b], True, bases[b])
     return out_thr, out_tp, out_fp
 
 
@@ -208,7 +209,7 @@ def _bucket_areas(values, weights, weighted, pos_start, neg_start, ctp, cfp):
     dummy_f = np.empty(0, np.float64)
     for b in nb.prange(n_buckets):
         _, _, _, r, a = _walk(values, weights, weighted, pos_start[b], pos_start[b + 1], neg_start[b],
-                              neg_start[b + 1], ctp[b], cfp[b], dummy, dummy_f, dummy_f, 0, False)
+                              neg_start[b + 1], ctp[b], cfp[b], dummy, dummy_f, dummy_f, 0, False, 0)
         roc[b] = r
         ap[b] = a
     return 0.5 * roc.sum(), ap.sum()
@@ -242,15 +243,28 @@ class Buckets:
 
     def counts(self):
         """``(thresholds, tp, fp)``: distinct scores decreasing, cumulative weights at or above."""
-        at, ctp, cfp = _starts_from_top(self.distinct, self.sum_pos, self.sum_neg)
-        return _emit(self.values, self.weights, self.weighted, self.pos_start, self.neg_start, at, ctp, cfp,
-                     int(at[-1]))
+        bases = np.zeros(len(self.distinct), self.values.dtype)
+        return _counts(self.values, self.weights, self.weighted, self.pos_start, self.neg_start, bases,
+                       (self.distinct, self.sum_pos, self.sum_neg))
 
     def areas(self):
         """``(roc_area, ap_sum, positives, negatives)``: AUC = roc_area / (P N), AP = ap_sum / P."""
         _, ctp, cfp = _starts_from_top(self.distinct, self.sum_pos, self.sum_neg)
         roc, ap = _bucket_areas(self.values, self.weights, self.weighted, self.pos_start, self.neg_start, ctp, cfp)
         return roc, ap, float(self.sum_pos.sum()), float(self.sum_neg.sum())
+
+
+def _counts(values, weights, weighted, pos_start, neg_start, bases, measured=None):
+    distinct, sum_pos, sum_neg = measured or _measure_parts(values, weights, weighted, pos_start, neg_start)
+    at, ctp, cfp = _starts_from_top(distinct, sum_pos, sum_neg)
+    return _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, int(at[-1]), bases)
+
+
+def counts_from_parts(values, pos_start, neg_start, bases):
+    """Curve counts from parts already sorted ascending: part b holds positives
+    ``values[pos_start[b]:pos_start[b+1]]`` and negatives ``values[neg_start[b]:neg_start[b+1]]``, all
+    of it above every part before it; each emitted threshold is ``value + bases[b]``. Unweighted."""
+    return _counts(values, np.empty(0, np.float64), False, pos_start, neg_start, bases)
 
 
 def _sort_by_class(y, score, weight, weighted):

@@ -8,6 +8,7 @@ equals counting their union at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -63,11 +64,11 @@ class Curve(MetricsMixin):
         return cls(np.empty(0, dtype), z, z, 0.0, 0.0)
 
     # the confusion counts ---------------------------------------------------------------------
-    @property
+    @cached_property
     def tn(self) -> np.ndarray:
         return self.negatives - self.fp
 
-    @property
+    @cached_property
     def fn(self) -> np.ndarray:
         return self.positives - self.tp
 
@@ -222,3 +223,42 @@ class Curve(MetricsMixin):
         chosen.append(np.array([k for k in (self.index_at(t) for t in keep) if k >= 0], dtype=np.int64))
         idx = np.unique(np.concatenate(chosen))
         return Curve(self.thresholds[idx], self.tp[idx], self.fp[idx], self.positives, self.negatives, exact=False)
+
+    # figures ----------------------------------------------------------------------------------
+    # The one upward import thresher allows (metrics -> report), kept lazy inside each method so
+    # that importing thresher never imports the report layer or matplotlib.
+    def plot_pr(self, **options):
+        """Precision-recall curve on a matplotlib Axes; see :func:`thresher.report.plots.plot_pr`."""
+        from thresher.report import plots
+
+        return plots.plot_pr(self, **options)
+
+    def plot_roc(self, **options):
+        """ROC curve on a matplotlib Axes; see :func:`thresher.report.plots.plot_roc`."""
+        from thresher.report import plots
+
+        return plots.plot_roc(self, **options)
+
+    def plot_threshold(self, **options):
+        """Precision, recall, F1 and alert rate by threshold; see :func:`thresher.report.plots.plot_threshold`."""
+        from thresher.report import plots
+
+        return plots.plot_threshold(self, **options)
+
+    def plot_cost(self, cost="fn=1 fp=1", **options):
+        """Expected cost by threshold (``cost="fn=10 fp=1"``); see :func:`thresher.report.plots.plot_cost`."""
+        from thresher.report import plots
+
+        return plots.plot_cost(self, cost, **options)
+
+    def plot_calibration(self, **options):
+        """Reliability diagram; see :func:`thresher.report.plots.plot_calibration`."""
+        from thresher.report import plots
+
+        return plots.plot_calibration(self, **options)
+
+    def plot_distribution(self, **options):
+        """Score histograms by class; see :func:`thresher.report.plots.plot_distribution`."""
+        from thresher.report import plots
+
+        return plots.plot_distribution(self, **options)

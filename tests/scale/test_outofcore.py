@@ -1,0 +1,137 @@
+"""Out-of-core exact counting equals in-memory counting, for every source kind."""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv  # noqa: F401  (pa.csv)
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import thresher
+from thresher.errors import InputError
+from thresher.scale.outofcore import evaluate, exact_curves
+from thresher.scale.sources import Source, open_source
+
+
+def make(rng, n, ties=False):
+    y = (rng.random(n) < 0.1).astype(np.int8)
+    s = np.where(y == 1, rng.random(n) ** 0.5, rng.random(n) ** 2).astype(np.float32)
+    if ties:
+        s = np.round(s, 2).astype(np.float32)
+    s[: n // 20] *= -1  # negative scores
+    s[n // 20: n // 20 + 5] = 0.0
+    s[n // 20 + 5: n // 20 + 10] = -0.0
+    g = rng.choice(["a", "b", "c"], n)
+    return y, s, g
+
+
+def assert_same(curve, y, s):
+    ref = thresher.curve(y, s)
+    np.testing.assert_array_equal(curve.thresholds, ref.thresholds.astype(np.float32))
+    np.testing.assert_array_equal(curve.tp, ref.tp)
+    np.testing.assert_array_equal(curve.fp, ref.fp)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_files_directory_and_glob_equal_in_memory(tmp_path, ties):
+    rng = np.random.default_rng(int(ties))
+    parts = [make(rng, 30_000, ties) for _ in range(3)]
+    for i, (y, s, g) in enumerate(parts):
+        pq.write_table(pa.table({"y": y, "s": s, "g": pa.array(g).dictionary_encode()}), tmp_path / f"p{i}.parquet",
+                       row_group_size=7_000)
+    y, s, g = (np.concatenate(c) for c in zip(*parts))
+    for source in (tmp_path, str(tmp_path / "*.parquet")):
+        result = exact_curves(source, label="y", score="s", by="g")
+        assert result.rows == len(y)
+        assert_same(result.overall, y, s)
+        for name, curve in result.segments.items():
+            assert_same(curve, y[g == name], s[g == name])
+    one = exact_curves(tmp_path / "p1.parquet", label="y", score="s")
+    assert_same(one.overall, *parts[1][:2])
+
+
+def test_csv_and_string_labels(tmp_path):
+    rng = np.random.default_rng(3)
+    y, s, _ = make(rng, 20_000)
+    s = (np.round(s * 64) / 64).astype(np.float32)  # short decimals: the CSV text parses back exactly
+    labels = np.where(y == 1, "Yes", "No")
+    pa.csv.write_csv(pa.table({"truth": labels, "p": s}), tmp_path / "d.csv")
+    ev = evaluate(tmp_path / "d.csv", label="truth", score="p", pos_label="Yes", threshold=0.3)
+    assert ev.overall.roc_auc == thresher.roc_auc(y, s)
+    assert ev.overall.at_threshold == thresher.curve(y, s).at(0.3)
+
+
+def test_duckdb_sql_source(tmp_path):
+    rng = np.random.default_rng(4)
+    y, s, g = make(rng, 40_000)
+    pq.write_table(pa.table({"y": y, "s": s, "g": g}), tmp_path / "d.parquet")
+    ev = evaluate(sql=f"select y, s from '{tmp_path}/d.parquet' where g <> 'a'", label="y", score="s")
+    keep = g != "a"
+    assert ev.overall.roc_auc == thresher.roc_auc(y[keep], s[keep])
+    assert ev.overall.average_precision == thresher.average_precision(y[keep], s[keep])
+    with pytest.raises(InputError, match="SQL query failed"):
+        evaluate(sql="select nope from nowhere", label="y", score="s")
+
+
+def test_postgresql_source(postgres_url):
+    import psycopg
+
+    rng = np.random.default_rng(5)
+    y, s, g = make(rng, 5_000)
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("drop table if exists scored")
+        conn.execute("create table scored (y smallint, s real, g text)")
+        with conn.cursor().copy("copy scored (y, s, g) from stdin") as copy:
+            for row in zip(y.tolist(), s.tolist(), g.tolist()):
+                copy.write_row(row)
+    ev = evaluate(sql="select y, s, g from scored", database=postgres_url, label="y", score="s", by="g")
+    assert ev.overall.roc_auc == thresher.roc_auc(y, s)
+    assert ev.segments["b"].roc_auc == thresher.roc_auc(y[g == "b"], s[g == "b"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), cuts=st.lists(st.integers(1, 1999), max_size=6, unique=True))
+def test_any_partitioning_into_files_gives_identical_results(tmp_path_factory, seed, cuts):
+    rng = np.random.default_rng(seed)
+    y, s, _ = make(rng, 2000, ties=bool(seed % 2))
+    root = tmp_path_factory.mktemp("parts")
+    for i, (lo, hi) in enumerate(zip([0, *sorted(cuts)], [*sorted(cuts), 2000])):
+        pq.write_table(pa.table({"y": y[lo:hi], "s": s[lo:hi]}), root / f"p{i:03d}.parquet")
+    assert_same(exact_curves(root, label="y", score="s").overall, y, s)
+
+
+def test_bad_inputs_are_clear(tmp_path):
+    pq.write_table(pa.table({"y": [0, 1, 2], "s": np.array([0.1, 0.2, 0.3], np.float32)}), tmp_path / "three.parquet")
+    with pytest.raises(InputError, match="more than two distinct values"):
+        exact_curves(tmp_path / "three.parquet", label="y", score="s")
+    pq.write_table(pa.table({"y": [0, 1], "s": [0.1, 0.1 + 1e-12]}), tmp_path / "f64.parquet")
+    with pytest.raises(InputError, match="float32 cannot represent exactly"):
+        exact_curves(tmp_path / "f64.parquet", label="y", score="s")
+    pq.write_table(pa.table({"y": [0, 1, 1], "s": [0.25, 0.5, float("nan")]}), tmp_path / "nan.parquet")
+    with pytest.raises(InputError, match="row 2"):
+        exact_curves(tmp_path / "nan.parquet", label="y", score="s")
+    with pytest.raises(InputError, match="No files match"):
+        exact_curves(str(tmp_path / "none-*.parquet"), label="y", score="s")
+    pq.write_table(pa.table({"y": [0, 1], "s": np.array([0.1, 0.2], np.float32)}), tmp_path / "two.parquet")
+    with pytest.raises(InputError, match="pos_label 'Yes' never occurs"):
+        exact_curves(tmp_path / "two.parquet", label="y", score="s", pos_label="Yes")
+
+
+def test_a_source_that_changes_between_passes_is_refused():
+    reads = []
+
+    def batches(columns):
+        reads.append(1)
+        n = 100 if len(reads) == 1 else 101
+        yield pa.record_batch({"y": np.arange(n) % 2, "s": np.linspace(0, 1, n, dtype=np.float32)})
+
+    with pytest.raises(InputError, match="same rows twice"):
+        exact_curves(Source("flaky", batches), label="y", score="s")
+
+
+def test_open_source_needs_a_path_or_a_query():
+    with pytest.raises(InputError, match="--sql"):
+        open_source(None)
+    with pytest.raises(InputError, match="needs a query"):
+        open_source("postgresql://localhost/db")
