@@ -13,7 +13,7 @@ from thresher.metrics.evaluate import Evaluation, evaluate
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="exact metrics of labelled scores, overall and by segment",
                        description="Exact ROC AUC, average precision and the confusion matrix at a threshold.")
-    p.add_argument("data", help="CSV or Parquet file (or a directory of Parquet files)")
+    p.add_argument("data", nargs="?", help="CSV or Parquet file, a directory of Parquet files, or a glob")
     p.add_argument("--label", required=True, help="label column")
     p.add_argument("--score", required=True, help="score column (higher = more likely positive)")
     p.add_argument("--pos-label", help="label value of the positive class (default 1 for 0/1 labels)")
@@ -22,14 +22,70 @@ def add_parser(sub) -> None:
     p.add_argument("--threshold", type=float, default=0.5,
                    help="threshold for the confusion matrix; positive iff score >= threshold (default 0.5)")
     p.add_argument("--json", metavar="PATH|-", help="also write the JSON document (- for stdout, table suppressed)")
+    add_scale_arguments(p)
     p.set_defaults(run=run)
 
 
+def add_scale_arguments(p) -> None:
+    g = p.add_argument_group("scale")
+    g.add_argument("--sql", help="read the rows of a DuckDB query instead of DATA (e.g. select label, score from "
+                                 "'scores/*.parquet' where day >= '2026-11-01')")
+    g.add_argument("--db", help="the database --sql runs in: a DuckDB file, or a postgresql:// URL")
+    g.add_argument("--bins", type=int, help="binned mode: one pass, constant memory, areas with error bounds")
+    g.add_argument("--range", default="0,1", metavar="LO,HI", help="score range of the bins (default 0,1)")
+    g.add_argument("--in-memory", action="store_true", help="never switch to out-of-core counting")
+
+
+OUT_OF_CORE_ROWS = 20_000_000
+
+
+def use_out_of_core(args) -> bool:
+    """Out-of-core exact counting for queries, Parquet directories and globs, and large Parquet files."""
+    if args.in_memory:
+        return False
+    if args.sql:
+        return True
+    data = str(args.data)
+    if any(ch in data for ch in "*?[") or Path(data).is_dir():
+        return True
+    if data.lower().endswith((".parquet", ".pq")) and Path(data).exists():
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(data).metadata.num_rows >= OUT_OF_CORE_ROWS
+    return False
+
+
+def load_evaluation(args) -> Evaluation:
+    from thresher.errors import InputError
+
+    if args.data is None and not args.sql:
+        raise InputError("Give DATA (a file, a directory or a glob) or --sql QUERY.")
+    if args.bins:
+        from thresher.scale.binned import evaluate as binned_evaluate
+
+        try:
+            lo, hi = (float(v) for v in args.range.split(","))
+        except ValueError:
+            raise InputError(f"--range takes LO,HI such as 0,1; got '{args.range}'.") from None
+        return binned_evaluate(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
+                               pos_label=args.pos_label, threshold=args.threshold, bins=args.bins, range=(lo, hi),
+                               sql=args.sql, database=args.db)
+    if use_out_of_core(args):
+        if args.weight:
+            raise InputError("Out-of-core exact counting does not take weights yet: use --bins N, or --in-memory "
+                             "if the data fits in memory.")
+        from thresher.scale.outofcore import evaluate as streamed
+
+        return streamed(args.data, label=args.label, score=args.score, by=args.by, pos_label=args.pos_label,
+                        threshold=args.threshold, sql=args.sql, database=args.db, progress=True)
+    return evaluate(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
+                    pos_label=args.pos_label, threshold=args.threshold, progress=True)
+
+
 def run(args) -> int:
-    ev = evaluate(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
-                  pos_label=args.pos_label, threshold=args.threshold, progress=True)
+    ev = load_evaluation(args)
     if args.json != "-":
-        render(ev, title=Path(args.data).name)
+        render(ev, title=Path(args.data).name if args.data else "sql")
     if args.json:
         write_json(ev.to_dict(), args.json)
     return 0
@@ -43,8 +99,14 @@ def render(ev: Evaluation, title: str) -> None:
     head.add_column(justify="right")
     head.add_row("rows", fmt(o.n))
     head.add_row("positives", f"{fmt(o.positives)} ({fmt(100 * c.prevalence, 2)}%)")
-    head.add_row("ROC AUC", fmt(o.roc_auc))
-    head.add_row("average precision", fmt(o.average_precision))
+    if o.curve.exact:
+        head.add_row("ROC AUC", fmt(o.roc_auc))
+        head.add_row("average precision", fmt(o.average_precision))
+    else:
+        lo, hi = o.curve.roc_auc_bounds()
+        head.add_row("ROC AUC (binned)", f"{fmt(o.roc_auc)}  exact value in [{fmt(lo)}, {fmt(hi)}]")
+        lo, hi = o.curve.average_precision_bounds()
+        head.add_row("average precision (binned)", f"{fmt(o.average_precision)}  exact value in [{fmt(lo)}, {fmt(hi)}]")
     head.add_row("PR AUC (trapezoid)", fmt(o.pr_auc))
     console.print(head)
 

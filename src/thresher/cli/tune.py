@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
                        description="Choose the operating point that best meets an objective. Objectives: max-f1, "
                                    "max-fbeta beta=2, youden, fixed 0.5, min-cost fn=10 fp=1, "
                                    "max-precision recall>=0.95, budget rate<=0.02, budget count<=500 per=day time=COL.")
-    p.add_argument("data", help="CSV or Parquet file")
+    p.add_argument("data", nargs="?", help="CSV or Parquet file, a directory of Parquet files, or a glob")
     p.add_argument("--label", required=True, help="label column")
     p.add_argument("--score", required=True, help="score column")
     p.add_argument("--objective", required=True, action="append", metavar="SPEC",
@@ -35,6 +35,10 @@ def add_parser(sub) -> None:
                    help="N stratified resamples to show how stable the chosen threshold is")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--json", metavar="PATH|-", help="write the JSON document (- for stdout, table suppressed)")
+    g = p.add_argument_group("scale")
+    g.add_argument("--sql", help="read the rows of a DuckDB query instead of DATA")
+    g.add_argument("--db", help="the database --sql runs in: a DuckDB file, or a postgresql:// URL")
+    g.add_argument("--in-memory", action="store_true", help="never switch to out-of-core counting")
     p.set_defaults(run=run)
 
 
@@ -47,8 +51,15 @@ def _objective(spec: str, confidence: float | None):
 
 
 def run(args) -> int:
+    from thresher.cli.evaluate import use_out_of_core
+    from thresher.errors import InputError
+
     confidence = 0.95 if args.confidence is None else args.confidence
     objectives = [_objective(s, args.confidence) for s in args.objective]
+    if args.data is None and not args.sql:
+        raise InputError("Give DATA (a file, a directory or a glob) or --sql QUERY.")
+    if use_out_of_core(args):
+        return run_streamed(args, objectives, confidence)
     extra = sorted({c for o in objectives for c in o.columns()})
     cols = load(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
                 pos_label=args.pos_label, extra=extra, progress=True)
@@ -59,6 +70,40 @@ def run(args) -> int:
     if args.json != "-":
         for result in results:
             render(result, Path(args.data).name)
+    if args.json:
+        write_json(document, args.json)
+    return 0
+
+
+def run_streamed(args, objectives, confidence: float) -> int:
+    """Exact tuning on curves counted out of core (one level of segments, constant costs)."""
+    from thresher.errors import InputError
+    from thresher.scale.outofcore import exact_curves
+    from thresher.scale.sources import open_source
+    from thresher.select.select import select_on_segment_curves
+
+    if args.weight:
+        raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data fits.")
+    if args.bootstrap:
+        raise InputError("--bootstrap needs the rows in memory; drop it or use --in-memory.")
+    by = tuple(b.strip() for b in args.by.split(",")) if args.by else ()
+    if len(by) > 1:
+        raise InputError("Out-of-core tuning takes one segment column; use --in-memory for nested segments.")
+    curves = exact_curves(open_source(args.data, sql=args.sql, database=args.db), label=args.label,
+                          score=args.score, by=by, pos_label=args.pos_label, progress=True)
+    results = []
+    for objective in objectives:
+        if by:
+            result = select_on_segment_curves(curves.overall, curves.segments, objective, by=by,
+                                              min_support=args.min_support, confidence=confidence).to_dict()
+        else:
+            result = select_on_curve(curves.overall, objective, confidence=confidence).to_dict()
+            result["segments"] = {}
+        results.append(result)
+    document = results[0] if len(results) == 1 else {"results": results}
+    if args.json != "-":
+        for result in results:
+            render(result, args.data or "sql")
     if args.json:
         write_json(document, args.json)
     return 0

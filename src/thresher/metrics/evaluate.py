@@ -46,7 +46,7 @@ class Summary:
         return cls(len(cols), c, c.at(threshold))
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "n": self.n,
             "positives": _number(self.positives),
             "negatives": _number(self.negatives),
@@ -54,7 +54,13 @@ class Summary:
             "average_precision": _number(self.average_precision),
             "pr_auc": _number(self.pr_auc),
             "at_threshold": self.at_threshold.to_dict(),
+            "exact": self.curve.exact,
         }
+        if not self.curve.exact:
+            # binned: areas are estimates; these intervals are guaranteed to contain the exact values
+            out["roc_auc_bounds"] = [_number(v) for v in self.curve.roc_auc_bounds()]
+            out["average_precision_bounds"] = [_number(v) for v in self.curve.average_precision_bounds()]
+        return out
 
 
 @dataclass(frozen=True, eq=False)

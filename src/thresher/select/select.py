@@ -188,3 +188,36 @@ def select_by_segment(data, objective, *, by, label: str = "label", score: str =
             if depth == len(names):
                 segments[name] = point
     return SegmentedSelection(objective.spec(), names, overall, segments, fallbacks, min_support, chosen)
+
+
+def select_on_segment_curves(overall: Curve, segments: dict[str, Curve], objective, *, by=("segment",),
+                             min_support: int = 30, confidence: float = 0.95) -> SegmentedSelection:
+    """:func:`select_by_segment` for one level of segments given as curves (e.g. counted out of core).
+
+    A segment with fewer than ``min_support`` positives, or where the objective is infeasible, uses
+    the global threshold; its metrics are measured on its own curve.
+    """
+    objective = parse(objective)
+    if objective.columns():
+        raise InputError(f"'{objective.spec()}' needs per-case columns, which curves do not carry; load the data "
+                         "in memory for it.")
+    top = select_on_curve(overall, objective, confidence=confidence)
+    points, fallbacks = {}, {}
+    for name, curve in segments.items():
+        reason = None
+        if curve.positives < min_support:
+            reason = f"{curve.positives:g} positives < min_support {min_support}"
+        else:
+            try:
+                points[name] = select_on_curve(curve, objective, confidence=confidence)
+            except InfeasibleError as exc:
+                reason = f"infeasible here ({exc})"
+        if reason is not None:
+            note = f"fallback to global threshold: {reason}"
+            fixed = select_on_curve(curve, Fixed(top.threshold), confidence=confidence)
+            points[name] = OperatingPoint(objective.spec(), fixed.threshold, fixed.confusion, fixed.value_name,
+                                          fixed.value, None, fixed.intervals, confidence, fixed.step_up,
+                                          fixed.step_down, notes=(note,), extra={"fallback_from": "global"})
+            fallbacks[name] = "global"
+    levels = {(): top, **{(name,): p for name, p in points.items()}}
+    return SegmentedSelection(objective.spec(), tuple(by), top, points, fallbacks, min_support, levels)

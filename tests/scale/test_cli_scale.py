@@ -1,0 +1,86 @@
+"""The CLI on data read out of core (globs, directories, --sql) and in binned mode."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import thresher
+
+
+def cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "thresher.cli.main", *args], capture_output=True, text=True,
+                          timeout=300)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scores")
+    rng = np.random.default_rng(0)
+    ys, ss, gs = [], [], []
+    for i in range(3):
+        n = 40_000
+        y = (rng.random(n) < 0.05).astype(np.int8)
+        s = np.clip(rng.normal(0.3 + 0.3 * y, 0.15), 0, 1).astype(np.float32)
+        g = rng.choice(["FR", "DE"], n)
+        pq.write_table(pa.table({"label": y, "score": s, "country": g}), root / f"part-{i}.parquet")
+        ys.append(y), ss.append(s), gs.append(g)
+    return root, np.concatenate(ys), np.concatenate(ss), np.concatenate(gs)
+
+
+def test_evaluate_glob_is_exact_and_equals_in_memory(parts):
+    root, y, s, g = parts
+    proc = cli("evaluate", str(root / "*.parquet"), "--label", "label", "--score", "score", "--by", "country",
+               "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["exact"] is True
+    assert out["roc_auc"] == thresher.roc_auc(y, s)
+    assert out["average_precision"] == thresher.average_precision(y, s)
+    assert out["segments"]["DE"]["roc_auc"] == thresher.roc_auc(y[g == "DE"], s[g == "DE"])
+
+
+def test_evaluate_sql(parts):
+    root, y, s, g = parts
+    proc = cli("evaluate", "--sql", f"select label, score from '{root}/*.parquet' where country = 'FR'",
+               "--label", "label", "--score", "score", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["roc_auc"] == thresher.roc_auc(y[g == "FR"], s[g == "FR"])
+
+
+def test_binned_mode_reports_bounds_that_contain_the_exact_values(parts):
+    root, y, s, _ = parts
+    proc = cli("evaluate", str(root), "--label", "label", "--score", "score", "--bins", "64", "--threshold", "0.4",
+               "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["exact"] is False
+    lo, hi = out["roc_auc_bounds"]
+    assert lo <= thresher.roc_auc(y, s) <= hi and hi - lo < 0.05
+    lo, hi = out["average_precision_bounds"]
+    assert lo <= thresher.average_precision(y, s) <= hi
+    exact = thresher.curve(y, s).at(0.4)
+    assert (out["at_threshold"]["tp"], out["at_threshold"]["fp"]) == (exact.tp, exact.fp)
+
+
+def test_tune_glob_by_segment_equals_in_memory(parts):
+    root, y, s, g = parts
+    proc = cli("tune", str(root / "*.parquet"), "--label", "label", "--score", "score", "--by", "country",
+               "--objective", "max-precision recall>=0.8", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    point = thresher.select(thresher.curve(y, s), "max-precision recall>=0.8")
+    assert out["threshold"] == pytest.approx(point.threshold) and out["tp"] == point.tp
+    fr = thresher.select(thresher.curve(y[g == "FR"], s[g == "FR"]), "max-precision recall>=0.8")
+    assert out["segments"]["FR"]["tp"] == fr.tp
+
+
+def test_out_of_core_refuses_weights_with_a_hint(parts):
+    root, *_ = parts
+    proc = cli("evaluate", str(root), "--label", "label", "--score", "score", "--weight", "score")
+    assert proc.returncode == 2 and "--bins" in proc.stderr and "Traceback" not in proc.stderr
