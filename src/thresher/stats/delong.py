@@ -27,10 +27,11 @@ A single class present gives NaN for every field.
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as sps
 
 from thresher.data.load import from_arrays
 from thresher.errors import InputError
@@ -61,7 +62,9 @@ class PairedTest(NamedTuple):
 
 def _midranks(x: np.ndarray) -> np.ndarray:
     """1-based ranks with tied values sharing the mean of their ranks."""
-    return sps.rankdata(x, method="average")
+    from scipy.stats import rankdata  # deferred: scipy.stats takes a second to import
+
+    return rankdata(x, method="average")
 
 
 def placements(y: np.ndarray, scores: np.ndarray):
@@ -116,7 +119,7 @@ def delong_auc_ci(y_true, y_score, *, confidence: float = 0.95, pos_label=None) 
     aucs, cov = _covariance(cols.y, cols.score[None, :])
     auc = float(aucs[0])
     se = float(np.sqrt(max(cov[0, 0], 0.0))) if np.isfinite(cov[0, 0]) else float("nan")
-    z = sps.norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     low, high = (float(np.clip(auc - z * se, 0.0, 1.0)), float(np.clip(auc + z * se, 0.0, 1.0)))
     return AUCInterval(auc, low, high, se)
 
@@ -163,5 +166,5 @@ def delong_test(y_true, score_a, score_b, *, pos_label=None) -> PairedTest:
         z = 0.0 if diff == 0.0 else float(np.copysign(np.inf, diff))
     else:
         z = diff / se
-    p_value = float(2.0 * sps.norm.sf(abs(z))) if not np.isnan(z) else float("nan")
+    p_value = float(math.erfc(abs(z) / math.sqrt(2.0))) if not np.isnan(z) else float("nan")
     return PairedTest(auc_a, auc_b, diff, se, z, p_value)

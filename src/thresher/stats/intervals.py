@@ -15,7 +15,7 @@ Conventions:
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
+from statistics import NormalDist
 
 from thresher.errors import ParameterError
 from thresher.params import Interval, check
@@ -54,7 +54,7 @@ def _out(low, high, scalar: bool):
 
 
 def _wilson(k, n, confidence):
-    z = sps.norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     z2 = z * z
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n
@@ -71,11 +71,13 @@ def _wilson(k, n, confidence):
 
 
 def _clopper_pearson(k, n, confidence):
+    from scipy.special import betaincinv  # deferred: only the exact interval needs scipy
+
     alpha = 1.0 - confidence
     with np.errstate(divide="ignore", invalid="ignore"):
-        # beta.ppf with a shape parameter of 0 is NaN; those are exactly the edges set below
-        low = sps.beta.ppf(alpha / 2, k, n - k + 1)
-        high = sps.beta.ppf(1 - alpha / 2, k + 1, n - k)
+        # the beta quantile with a shape parameter of 0 is NaN; those are exactly the edges set below
+        low = betaincinv(k, n - k + 1, alpha / 2)
+        high = betaincinv(k + 1, n - k, 1 - alpha / 2)
     low = np.where(k == 0, 0.0, low)
     high = np.where(k == n, 1.0, high)
     empty = n == 0
