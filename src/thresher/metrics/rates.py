@@ -61,7 +61,17 @@ def youden_j(tp, fp, tn, fn):
 
 def f_beta(tp, fp, tn, fn, beta: float = 1.0):
     b2 = beta * beta
-    return ratio(np.multiply(1.0 + b2, tp), np.multiply(1.0 + b2, tp) + np.multiply(b2, fn) + np.asarray(fp))
+    num = np.multiply(1.0 + b2, tp, dtype=np.float64)
+    if num.ndim == 0:
+        return ratio(num, num + b2 * fn + fp)
+    # curves can hold 1e8 points: build the ratio in place rather than through temporaries
+    den = np.multiply(b2, fn, dtype=np.float64)
+    den += fp
+    den += num
+    undefined = den == 0
+    np.divide(num, den, out=num, where=~undefined)
+    num[undefined] = np.nan
+    return num
 
 
 def f1(tp, fp, tn, fn):
