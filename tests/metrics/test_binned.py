@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import thresher
-from reference_cases import HYPOTHESIS
 from thresher import BinnedCounts
-from numba_threads import all_threads, one_numba_thread  # noqa: F401  (fixtures: one thread unless asked)
+
+from numba_threads import one_numba_thread  # noqa: F401  (fixture: one thread)
+from reference_cases import HYPOTHESIS
 
 EDGE_MODES = ("uniform", "ties", "on_edges", "float32")
 
@@ -141,7 +142,7 @@ print(json.dumps(out))
 
 
 def test_huge_scores_are_clipped_not_lost():
-    # in a subprocess: the overflowing bin index writes out of bounds and could corrupt this process
+    # in a subprocess: an overflowing bin index (the bug this guards against) writes out of bounds
     done = subprocess.run([sys.executable, "-c", _HUGE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     for pos_total, neg_total, pos_last_bin in json.loads(done.stdout):

@@ -7,6 +7,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def segment_names(keys) -> list[str]:
+    """Readable, unique names for segment keys (tuples of column values).
+
+    The value itself, or ``a|b`` for several columns, with a missing value shown as ``(missing)``.
+    Keys whose readable names would collide (``("x|y", "z")`` and ``("x", "y|z")``, or a missing value
+    and the text "(missing)") are named by their Python repr instead, so no segment hides another.
+
+    >>> segment_names([("yes",), (None,)])
+    ['yes', '(missing)']
+    >>> segment_names([("x|y", "z"), ("x", "y|z")])
+    ["('x|y', 'z')", "('x', 'y|z')"]
+    """
+    plain = ["|".join("(missing)" if v is None else str(v) for v in key) for key in keys]
+    counts: dict[str, int] = {}
+    for name in plain:
+        counts[name] = counts.get(name, 0) + 1
+    return [name if counts[name] == 1 else repr(key if len(key) > 1 else key[0])
+            for name, key in zip(plain, keys)]
+
+
 @dataclass(frozen=True)
 class Segments:
     """Rows grouped by the values of one or more segment columns.
@@ -19,15 +39,16 @@ class Segments:
     keys: list[tuple]
 
     def label(self, g: int) -> str:
-        """Readable name of group ``g``: the value, or ``a|b`` for several columns."""
-        return "|".join("(missing)" if v is None else str(v) for v in self.keys[g])
+        """Unique readable name of group ``g`` (see :func:`segment_names`)."""
+        return segment_names(self.keys)[g]
 
     def groups(self):
         """Yield ``(label, row_indices)`` per group, groups in order of first appearance."""
         order = np.argsort(self.codes, kind="stable")
         bounds = np.searchsorted(self.codes[order], np.arange(len(self.keys) + 1))
+        names = segment_names(self.keys)
         for g in range(len(self.keys)):
-            yield self.label(g), order[bounds[g] : bounds[g + 1]]
+            yield names[g], order[bounds[g] : bounds[g + 1]]
 
 
 @dataclass(frozen=True)

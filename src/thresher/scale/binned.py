@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from thresher.data.columns import segment_names
 from thresher.data.stream import BatchLabels, BatchSegments
 from thresher.data.validate import clean_score, clean_weight
 from thresher.errors import InputError
@@ -79,6 +80,6 @@ def evaluate(source=None, *, label: str, score: str, weight: str | None = None, 
     if offset == 0:
         raise InputError(f"{src.describe} has no rows.")
     positive = labels.finish()
-    seg = {"|".join("(missing)" if v is None else str(v) for v in segments.keys[g]): state.summary(threshold)
-           for g, state in sorted(per.items())}
+    labels_of = segment_names(segments.keys)
+    seg = {labels_of[g]: state.summary(threshold) for g, state in sorted(per.items())}
     return Evaluation(overall.summary(threshold), float(threshold), names, seg, positive, weight is not None)

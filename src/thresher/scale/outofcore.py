@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from thresher.data.columns import segment_names
 from thresher.data.stream import BatchLabels, BatchSegments, float32_scores
 from thresher.errors import InputError
 from thresher.kernels.counts import counts_from_parts
@@ -136,9 +137,7 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progr
         curves.append(Curve(floats_of_keys(keys), tp, fp, float(tp[-1]) if len(tp) else 0.0,
                             float(fp[-1]) if len(fp) else 0.0))
     clock("emit curves")
-    names = {}
-    for g, key in enumerate(segments.keys):
-        names["|".join("(missing)" if v is None else str(v) for v in key)] = curves[g + 1]
+    names = dict(zip(segment_names(segments.keys), curves[1:]))
     return StreamCurves(curves[0], names, rows, positive, by)
 
 

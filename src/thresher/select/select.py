@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from thresher.data.columns import Columns
+from thresher.data.columns import Columns, segment_names
 from thresher.data.load import load
 from thresher.errors import InfeasibleError, InputError
 from thresher.metrics.curve import Curve
@@ -160,14 +160,15 @@ def select_by_segment(data, objective, *, by, label: str = "label", score: str =
     # parents first: every prefix of the segment key, so fallbacks can climb the hierarchy
     for depth in range(1, len(names) + 1):
         prefixes = sorted({k[:depth] for k in keys}, key=lambda k: [str(v) for v in k])
+        prefix_names = dict(zip(prefixes, segment_names(prefixes)))
         for prefix in prefixes:
             groups = [g for g, k in enumerate(keys) if k[:depth] == prefix]
             rows = np.flatnonzero(np.isin(codes, groups))
             sub = cols.take(rows)
             curve = Curve.from_columns(sub)
-            name = "|".join("(missing)" if v is None else str(v) for v in prefix)
+            name = prefix_names[prefix]
             parent = chosen[prefix[:-1]]
-            parent_name = "global" if depth == 1 else "|".join(str(v) for v in prefix[:-1])
+            parent_name = "global" if depth == 1 else segment_names([prefix[:-1]])[0]
             reason = None
             if curve.positives < min_support:
                 reason = f"{curve.positives:g} positives < min_support {min_support}"
