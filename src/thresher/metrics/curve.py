@@ -220,7 +220,10 @@ class Curve(MetricsMixin):
         f1 = self.f1
         if not np.all(np.isnan(f1)):
             chosen.append(np.array([int(np.nanargmax(f1))]))
-        chosen.append(np.array([k for k in (self.index_at(t) for t in keep) if k >= 0], dtype=np.int64))
+        if len(keep):
+            # one search for all kept thresholds (index_at per threshold would negate the array each time)
+            ks = np.searchsorted(-self.thresholds, -np.asarray(keep, dtype=np.float64), side="right") - 1
+            chosen.append(ks[ks >= 0].astype(np.int64))
         idx = np.unique(np.concatenate(chosen))
         return Curve(self.thresholds[idx], self.tp[idx], self.fp[idx], self.positives, self.negatives, exact=False)
 
