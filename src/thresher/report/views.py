@@ -15,7 +15,7 @@ from thresher.metrics.confusion import _number
 from thresher.metrics.curve import Curve
 from thresher.params import Interval, check
 from thresher.select.context import with_top
-from thresher.stats.delong import delong_auc_ci
+from thresher.stats.delong import auc_interval_from_curve
 
 MAX_POINTS = 1200
 DISTRIBUTION_BINS = 40
@@ -124,11 +124,11 @@ def calibration(curve: Curve, bins: int = CALIBRATION_BINS) -> dict | None:
             "predicted": _numbers(predicted[keep] / weight[keep]), "observed": _numbers(observed[keep] / weight[keep])}
 
 
-def auc_interval(cols: Columns, confidence: float) -> dict | None:
+def auc_interval(cols: Columns, curve: Curve, confidence: float) -> dict | None:
     """DeLong interval of the ROC AUC (unweighted data with both classes), else None."""
     if cols.weight is not None:
         return None
-    r = delong_auc_ci(cols.y, cols.score, confidence=confidence)
+    r = auc_interval_from_curve(curve, confidence)
     if not np.isfinite(r.low):
         return None
     return {"low": r.low, "high": r.high, "se": r.se, "confidence": confidence}
@@ -149,7 +149,7 @@ def view_document(key: str, name: str, cols: Columns, curve: Curve, *, marks: li
         "positives": _number(curve.positives),
         "negatives": _number(curve.negatives),
         "roc_auc": _number(curve.roc_auc()),
-        "auc_interval": auc_interval(cols, confidence),
+        "auc_interval": auc_interval(cols, curve, confidence),
         "average_precision": _number(curve.average_precision()),
         "distinct_scores": len(curve),
         "curve": {"threshold": [float(t) for t in shown.thresholds.tolist()],

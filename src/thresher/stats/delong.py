@@ -104,24 +104,46 @@ def _single_class(y: np.ndarray) -> bool:
     return m == 0 or m == y.shape[0]
 
 
+def auc_interval_from_curve(curve, confidence: float = 0.95) -> AUCInterval:
+    """DeLong's interval from exact unweighted curve counts, without touching the rows again.
+
+    Placement values are constant within a tie group: a positive scored ``t_k`` has
+    ``V10 = (N - fp_k + dfp_k / 2) / N`` and a negative ``V01 = (tp_k - dtp_k / 2) / P``, so the
+    sample variances of V10 and V01 are sums over the curve's points weighted by their counts.
+    """
+    check(confidence, "confidence", "auc_interval_from_curve", CONFIDENCE)
+    m, n = float(curve.positives), float(curve.negatives)
+    nan = float("nan")
+    if m == 0 or n == 0:
+        return AUCInterval(nan, nan, nan, nan)
+    dtp = np.diff(curve.tp, prepend=0.0)
+    dfp = np.diff(curve.fp, prepend=0.0)
+    v10 = (n - curve.fp + 0.5 * dfp) / n
+    v01 = (curve.tp - 0.5 * dtp) / m
+    auc = float(np.dot(dtp, v10) / m)
+    if m < 2 or n < 2:
+        return AUCInterval(auc, nan, nan, nan)
+    s10 = float(np.dot(dtp, (v10 - auc) ** 2) / (m - 1))
+    s01 = float(np.dot(dfp, (v01 - auc) ** 2) / (n - 1))
+    se = float(np.sqrt(max(s10 / m + s01 / n, 0.0)))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    return AUCInterval(auc, float(np.clip(auc - z * se, 0.0, 1.0)), float(np.clip(auc + z * se, 0.0, 1.0)), se)
+
+
 def delong_auc_ci(y_true, y_score, *, confidence: float = 0.95, pos_label=None) -> AUCInterval:
     """ROC AUC with DeLong's standard error and a normal confidence interval clipped to [0, 1].
+
+    Computed from thresher's exact curve counts (one counting pass, see
+    :func:`auc_interval_from_curve`).
 
     >>> r = delong_auc_ci([0, 0, 1, 0, 1, 1], [0.1, 0.3, 0.35, 0.4, 0.8, 0.9])
     >>> round(r.auc, 4), round(r.low, 4), r.high
     (0.8889, 0.5809, 1.0)
     """
+    from thresher.metrics.curve import Curve
+
     check(confidence, "confidence", "delong_auc_ci", CONFIDENCE)
-    cols = from_arrays(y_true, y_score, None, pos_label)
-    if _single_class(cols.y):
-        nan = float("nan")
-        return AUCInterval(nan, nan, nan, nan)
-    aucs, cov = _covariance(cols.y, cols.score[None, :])
-    auc = float(aucs[0])
-    se = float(np.sqrt(max(cov[0, 0], 0.0))) if np.isfinite(cov[0, 0]) else float("nan")
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    low, high = (float(np.clip(auc - z * se, 0.0, 1.0)), float(np.clip(auc + z * se, 0.0, 1.0)))
-    return AUCInterval(auc, low, high, se)
+    return auc_interval_from_curve(Curve.from_columns(from_arrays(y_true, y_score, None, pos_label)), confidence)
 
 
 def _same_length(y_true, score, name: str) -> None:
