@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from thresher.data.atomic import write_atomic
 from thresher.data.columns import Columns
