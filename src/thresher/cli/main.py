@@ -10,7 +10,8 @@ from thresher.errors import ThresherError
 
 def build_parser() -> argparse.ArgumentParser:
     from thresher import __version__
-    from thresher.cli import evaluate, policy, tune
+    from thresher.cli import audit, check, evaluate, policy, runs, serve, tune
+    from thresher.cli import plot, report
 
     parser = argparse.ArgumentParser(
         prog="thresher",
@@ -21,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_parser(sub)
     tune.add_parser(sub)
     policy.add_parser(sub)
+    report.add_parser(sub)
+    plot.add_parser(sub)
+    check.add_parser(sub)
+    runs.add_parser(sub)
+    serve.add_parser(sub)
+    audit.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,177 @@
+"""SQLite audit log: WAL mode, ``synchronous=FULL`` (every commit is fsynced), one writer connection.
+``sqlite:///path.db?synchronous=normal`` skips the fsync: still safe from a crash of the server.
+
+Each request's decisions arrive as one JSON array and are exploded into rows by ``json_each`` inside
+SQLite: no per-row binding in Python, and the GIL is released while SQLite works. What is the same
+for a whole request (its id, time, policy, segment field names) is stored once in
+``thresher_requests``; each decision keeps its segment values as a JSON array and its outcome as a
+code into ``thresher_outcomes`` (action, tier, threshold, rule), which keeps the rows, and the JSON
+SQLite parses per row, small. The view ``thresher_decisions`` joins them back into the flat columns of
+:data:`COLUMNS` (segments as a JSON object), the same columns the PostgreSQL store has, and is what
+``thresher audit`` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from thresher.service.audit.store import COLUMNS, AuditError, Filters, version_conflict
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS thresher_requests (
+    id INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    policy_name TEXT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    segment_fields TEXT NOT NULL,
+    decisions INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS thresher_request_decisions (
+    request INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    case_id TEXT NOT NULL,
+    score REAL NOT NULL,
+    segment_values TEXT NOT NULL,
+    outcome INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS thresher_outcomes (
+    policy_name TEXT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    code INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    threshold REAL,
+    segment TEXT NOT NULL,
+    PRIMARY KEY (policy_name, policy_version, code)
+);
+CREATE VIEW IF NOT EXISTS thresher_decisions AS
+SELECT r.request_id, d.seq, r.decided_at, d.case_id, d.score,
+       (SELECT json_group_object(f.value, json(d.segment_values -> f.key)) FROM json_each(r.segment_fields) f)
+           AS segments,
+       o.action, o.tier, o.threshold, o.segment, r.policy_name, r.policy_version
+FROM thresher_request_decisions d
+JOIN thresher_requests r ON r.id = d.request
+LEFT JOIN thresher_outcomes o
+    ON o.policy_name = r.policy_name AND o.policy_version = r.policy_version AND o.code = d.outcome;
+CREATE TABLE IF NOT EXISTS thresher_policies (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    document TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+"""
+INSERT_REQUEST = ("INSERT INTO thresher_requests (request_id, decided_at, policy_name, policy_version, segment_fields, "
+                  "decisions) VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_DECISIONS = ("INSERT INTO thresher_request_decisions SELECT ?, key, value->>0, value->>1, value->2, value->>3 "
+                    "FROM json_each(?)")
+
+
+class SQLiteAuditStore:
+    kind = "sqlite"
+
+    def __init__(self, path: str, *, synchronous: str = "full", busy_timeout: float = 30.0):
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        self.synchronous = synchronous
+        if not Path(path).parent.exists():
+            raise AuditError(f"Cannot open the audit log '{path}': the folder '{Path(path).parent}' does not exist. "
+                             "Create it or point --audit elsewhere.")
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            # FULL: the WAL is fsynced at every commit, so a decision survives a power cut; NORMAL (opt-in):
+            # written to the OS at every commit, so it survives a crash of the server but not of the machine
+            self._db.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'normal' else 'FULL'}")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise AuditError(f"Cannot open the audit log '{path}': {exc}. Check the path and its permissions.") \
+                from None
+        if mode.lower() != "wal":
+            raise AuditError(f"The audit log '{path}' cannot use WAL mode (got '{mode}'): put it on a local "
+                             "filesystem.")
+
+    # writing (one thread) -------------------------------------------------------------------
+    def write(self, batches) -> None:
+        """All batches in one transaction, committed (fsynced) before returning."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for b in batches:
+                request = db.execute(INSERT_REQUEST, (b.request_id, b.decided_at, b.policy_name, b.policy_version,
+                                                      b.segment_fields, b.count)).lastrowid
+                db.execute(INSERT_DECISIONS, (request, b.rows.decode()))
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise AuditError(f"Writing the audit log '{self.path}' failed: {exc}.") from None
+
+    def register_policy(self, entry) -> None:
+        """Record a policy version and its outcome table (once); refuse a version taken by other rules."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: workers starting together see one another
+            known = db.execute("SELECT sha256 FROM thresher_policies WHERE name = ? AND version = ?",
+                               (entry.name, entry.version)).fetchone()
+            if known is None:
+                db.execute("INSERT INTO thresher_policies VALUES (?, ?, ?, ?, ?)",
+                           (entry.name, entry.version, entry.sha256, entry.document, entry.first_seen))
+                db.executemany("INSERT INTO thresher_outcomes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               [(entry.name, entry.version, *outcome) for outcome in entry.outcomes])
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise AuditError(f"Recording the policy in the audit log '{self.path}' failed: {exc}.") from None
+        if known is not None and (conflict := version_conflict(entry.name, entry.version, known[0], entry.sha256)):
+            raise conflict
+
+    def ping(self) -> None:
+        try:
+            self._db.execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise AuditError(f"The audit log '{self.path}' does not answer: {exc}.") from None
+
+    def recover(self) -> None:
+        """After a failed write: nothing to do, the connection stays usable."""
+
+    # reading ----------------------------------------------------------------------------------
+    def query(self, filters: Filters, *, chunk: int = 50_000):
+        """Decisions matching ``filters`` in the order they were written, as dicts."""
+        where, params = [], []
+        for column, op, value in (("decided_at", ">=", filters.since), ("decided_at", "<", filters.until),
+                                  ("case_id", "=", filters.case_id), ("policy_version", "=", filters.policy_version),
+                                  ("request_id", "=", filters.request_id)):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM thresher_decisions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        # no ORDER BY: the only plan scans the decisions in the order they were committed, and sorting a
+        # large log would not fit in memory
+        if filters.limit is not None:
+            sql += f" LIMIT {int(filters.limit)}"
+        try:
+            cursor = self._db.execute(sql, params)
+            while rows := cursor.fetchmany(chunk):
+                for row in rows:
+                    record = dict(zip(COLUMNS, row))
+                    record["segments"] = json.loads(record["segments"])
+                    yield record
+        except sqlite3.Error as exc:
+            raise AuditError(f"Reading the audit log '{self.path}' failed: {exc}.") from None
+
+    def policies(self) -> list[dict]:
+        rows = self._db.execute("SELECT name, version, sha256, document, first_seen FROM thresher_policies "
+                                "ORDER BY first_seen").fetchall()
+        return [{"name": n, "version": v, "sha256": s, "document": json.loads(d), "first_seen": f}
+                for n, v, s, d, f in rows]
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,161 @@
+"""Group commit: one thread owns the audit connection and commits whatever has queued meanwhile.
+
+A request hands its :class:`~thresher.service.decide.AuditBatch` to :meth:`AuditWriter.write` and
+awaits it; the thread takes every batch waiting (up to ``max_group_rows``), writes them in one
+transaction, commits (one fsync), then wakes every waiting request with a single
+``call_soon_threadsafe``. No timer: a lone request is committed at once, and under load the group
+grows by itself while the previous commit runs. Only after the commit does a request answer 200,
+so a decision the client saw is always in the log. A failed group is retried batch by batch, so a
+bad batch fails its own request (5xx), not its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+
+from thresher.service.audit.store import AuditError
+
+
+class AuditWriter:
+    def __init__(self, store, *, max_group_rows: int = 100_000, max_backlog_rows: int = 2_000_000, metrics=None):
+        self.store = store
+        self.max_group_rows = max_group_rows
+        self.max_backlog_rows = max_backlog_rows
+        self.metrics = metrics
+        self.backlog_rows = 0
+        self.last_error: str | None = None
+        self._pending: deque = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._idle = False
+        self._thread = threading.Thread(target=self._run, name="thresher-audit-writer", daemon=True)
+        self._thread.start()
+
+    # called from the event loop -----------------------------------------------------------------
+    async def write(self, batch, timeout: float = 30.0) -> None:
+        """Return once ``batch`` is committed; raise :class:`AuditError` if it could not be, or not
+        within ``timeout`` seconds (it may still be committed later: the log can hold a decision the
+        client never saw, never the reverse)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._cond:
+            if self._closing:
+                raise AuditError("The audit writer is shutting down; the decision was not recorded. Retry.")
+            if self.backlog_rows + batch.count > self.max_backlog_rows and self.backlog_rows:
+                raise AuditError(f"The audit log is {self.backlog_rows:,} decisions behind (limit "
+                                 f"{self.max_backlog_rows:,}); the decision was not recorded. Retry later.")
+            self._pending.append((batch, loop, future))
+            self.backlog_rows += batch.count
+            if self._idle:  # a busy writer looks at the queue again after its commit: no wake-up needed
+                self._cond.notify()
+        timer = loop.call_later(timeout, _expire, future, timeout)  # lighter than asyncio.wait_for's task
+        try:
+            await future
+        finally:
+            timer.cancel()
+
+    async def call(self, fn):
+        """Run ``fn(store)`` on the writer thread (so one connection serves everything); its result."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._cond:
+            self._pending.append((fn, loop, future))
+            self._cond.notify()
+        return await future
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, stop the thread, close the store."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout)
+        self.store.close()
+
+    # the writer thread --------------------------------------------------------------------------
+    def _take(self) -> list:
+        with self._cond:
+            while not self._pending and not self._closing:
+                self._idle = True
+                self._cond.wait()
+                self._idle = False
+            if not self._pending:
+                return []
+            first = self._pending.popleft()
+            if callable(first[0]):
+                return [first]
+            group, rows = [first], first[0].count
+            while self._pending and not callable(self._pending[0][0]) and rows < self.max_group_rows:
+                item = self._pending.popleft()
+                group.append(item)
+                rows += item[0].count
+            return group
+
+    def _run(self) -> None:
+        while True:
+            group = self._take()
+            if not group:
+                return
+            if callable(group[0][0]):
+                fn, loop, future = group[0]
+                try:
+                    outcome = (fn(self.store), None)
+                except Exception as exc:  # handed to the awaiting coroutine
+                    outcome = (None, exc)
+                _wake(loop, [(future, outcome)])
+                continue
+            settled = self._commit(group)
+            with self._cond:
+                self.backlog_rows -= sum(item[0].count for item in group)
+            by_loop: dict = {}
+            for (_, loop, future), outcome in zip(group, settled):
+                by_loop.setdefault(loop, []).append((future, outcome))
+            for loop, items in by_loop.items():
+                _wake(loop, items)
+
+    def _commit(self, group) -> list:
+        batches = [item[0] for item in group]
+        start = time.perf_counter()
+        try:
+            self.store.write(batches)
+            self.last_error = None
+            if self.metrics:
+                self.metrics.audit_committed(len(batches), sum(b.count for b in batches),
+                                             time.perf_counter() - start)
+            return [(None, None)] * len(batches)
+        except Exception as exc:
+            error = exc if isinstance(exc, AuditError) else AuditError(f"Writing the audit log failed: {exc}.")
+            self.last_error = str(error)
+            if len(batches) == 1:
+                if self.metrics:
+                    self.metrics.audit_failed(batches[0].count)
+                return [(None, error)]
+        return [self._commit([item])[0] for item in group]  # isolate the failing batch
+
+
+def _wake(loop, items) -> None:
+    try:
+        loop.call_soon_threadsafe(_settle, items)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass
+
+
+def _expire(future, timeout: float) -> None:
+    if not future.done():
+        future.set_exception(AuditError(f"The audit log did not commit within {timeout:g}s."))
+
+
+def _settle(items) -> None:
+    for future, (result, error) in items:
+        if future.done():  # the request was cancelled (client gone)
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)

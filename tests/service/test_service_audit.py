@@ -1,0 +1,164 @@
+"""The audit log: PostgreSQL and SQLite stores, failures that fail the request, query and replay,
+and SIGKILL in the middle of a load: every decision answered 200 is in the log."""
+
+import json
+import sqlite3
+import threading
+import time
+from collections import Counter
+
+import httpx
+import psycopg
+import pytest
+from service_harness import cli, policy_text
+
+from thresher.policy import Policy
+from thresher.service.audit.store import Filters, open_store, parse_time
+
+
+def cases(n, start=0, student="yes"):
+    return [{"id": f"k{start + i}", "score": round((i * 37 % 100) / 100, 2), "student": student,
+             "region": ("north", "south", "west", 7)[i % 4]} for i in range(n)]
+
+
+def test_postgres_audit_query_and_replay(serve, policy_path, tmp_path, postgres_url):
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # a clean log for this test
+        conn.execute("DROP TABLE IF EXISTS thresher_decisions, thresher_policies, thresher_outcomes")
+    server = serve(policy_path, postgres_url)
+    batch = cases(500)
+    r = server.decide({"cases": batch})
+    assert r.status_code == 200, r.text
+    middle = time.time()
+    time.sleep(0.05)
+    single = server.decide({"id": 99, "score": 0.95, "student": None, "region": "east"})
+    assert single.status_code == 200 and single.json()["action"] == "block"
+
+    with psycopg.connect(postgres_url) as conn:
+        rows = conn.execute("SELECT request_id, seq, case_id, score, segments, action, tier, threshold, segment, "
+                            "policy_name, policy_version FROM thresher_decisions ORDER BY decided_at, seq").fetchall()
+        (policy_doc,) = conn.execute("SELECT document FROM thresher_policies").fetchone()
+    assert len(rows) == 501 and policy_doc == Policy.load(policy_path).to_dict()
+    decisions = r.json()["decisions"]
+    for row, case, d in zip(rows, batch, decisions):
+        assert row[0] == r.json()["request_id"] and row[2] == case["id"] and row[3] == case["score"]
+        assert row[4] == {"student": "yes", "region": case["region"]}
+        assert row[5:11] == (d["action"], d["tier"], d["threshold"], d["segment"], "credit", 1)
+    assert rows[-1][2] == "99" and rows[-1][4] == {"student": None, "region": "east"}
+
+    url = postgres_url
+    one = json.loads(cli("audit", "query", "--audit", url, "--case-id", "k7", "--json", "-").stdout)
+    assert len(one) == 1 and one[0]["case_id"] == "k7" and one[0]["decided_at"].endswith("Z")
+    store = open_store(url)  # the filters, in process (each CLI start costs a second)
+    try:
+        since = parse_time(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(middle)) + f".{int(middle % 1 * 1e6):06d}",
+                           "--since")
+        assert [row["case_id"] for row in store.query(Filters(since=since))] == ["99"]
+        assert len(list(store.query(Filters(until=since)))) == 500
+        assert list(store.query(Filters(policy_version=2))) == []
+        assert len(list(store.query(Filters(request_id=r.json()["request_id"], limit=7)))) == 7
+        assert [(p["name"], p["version"]) for p in store.policies()] == [("credit", 1)]
+    finally:
+        store.close()
+
+    new_path = tmp_path / "v2.yaml"
+    new_path.write_text(policy_text(2, shift=-0.1))
+    new = Policy.load(new_path)
+    replay = cli("audit", "replay", "--audit", url, "--policy", str(new_path), "--json", str(tmp_path / "r.json"))
+    assert replay.returncode == 0, replay.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    want = Counter()
+    for case, d in zip(batch, decisions):
+        want[(d["action"], new.decide_one(case["score"], student="yes", region=case["region"])["action"])] += 1
+    want[("block", new.decide_one(0.95, student=None, region="east")["action"])] += 1
+    assert {(f["old"], f["new"]): f["decisions"] for f in report["flips"]} == dict(want)
+    assert report["changed"] == sum(n for (a, b), n in want.items() if a != b) > 0
+    assert report["rows"] == 501 and report["logged_policy_versions"] == {"1": 501}
+    assert f"{report['changed']:,} decision(s) would change" in replay.stdout and "changes" in replay.stdout
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_a_failed_audit_write_fails_the_request(serve, policy_path, tmp_path, request, store):
+    """A real failure: the database refuses one case id (a trigger / a check constraint)."""
+    if store == "sqlite":
+        url = f"sqlite:///{tmp_path / 'audit.db'}"
+        server = serve(policy_path, url)
+        with sqlite3.connect(tmp_path / "audit.db") as db:
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON thresher_request_decisions WHEN NEW.case_id = 'poison' "
+                       "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        server = serve(policy_path, url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE thresher_decisions DROP CONSTRAINT IF EXISTS refuse")
+            conn.execute("ALTER TABLE thresher_decisions ADD CONSTRAINT refuse CHECK (case_id <> 'poison') NOT VALID")
+    try:
+        results = {}
+
+        def send(name, body):
+            results[name] = httpx.post(f"{server.url}/v1/decide", json=body, timeout=30)
+
+        bodies = {"poison": {"cases": cases(3) + [{"id": "poison", "score": 0.5, "student": "no", "region": None}]},
+                  **{f"ok{i}": {"cases": cases(50, start=100 * i)} for i in range(4)}}
+        threads = [threading.Thread(target=send, args=item) for item in bodies.items()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results["poison"].status_code == 503
+        detail = results["poison"].json()["detail"]
+        assert "could not be recorded in the audit log" in detail and "refuse" in detail and "Retry" in detail
+        assert "decisions" not in results["poison"].json()
+        assert all(results[f"ok{i}"].status_code == 200 for i in range(4))  # a bad batch fails only itself
+        assert server.decide({"id": "after", "score": 0.1, "student": "no", "region": None}).status_code == 200
+        assert "thresher_audit_failed_decisions_total 4" in server.metrics()
+        logged = json.loads(cli("audit", "query", "--audit", url, "--json", "-").stdout)
+        ids = {row["case_id"] for row in logged}
+        assert "poison" not in ids and "k0" in ids and "after" in ids and len(logged) >= 201
+    finally:
+        if store == "postgres":
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("ALTER TABLE thresher_decisions DROP CONSTRAINT refuse")
+
+
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
+def test_sigkill_mid_load_loses_no_answered_decision(serve, policy_path, tmp_path, synchronous):
+    """synchronous=normal skips the fsync: still safe from a crash of the server (not of the machine)."""
+    db = tmp_path / "audit.db"
+    server = serve(policy_path, f"sqlite:///{db}?synchronous={synchronous}")
+    answered, lock, stop = [], threading.Lock(), threading.Event()
+    sent = Counter()
+
+    def load(worker):
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            for i in range(150):
+                if stop.is_set():
+                    return
+                body = ({"id": f"w{worker}-{i}", "score": i / 150, "student": "yes", "region": "north"}
+                        if i % 3 else {"cases": cases(20, start=1000 * worker + i)})
+                sent[worker] += 1
+                try:
+                    r = client.post("/v1/decide", json=body)
+                except httpx.TransportError:
+                    return  # the server is gone
+                if r.status_code == 200:
+                    doc = r.json()
+                    ids = [d["id"] for d in doc["decisions"]] if "decisions" in doc else [doc["id"]]
+                    with lock:
+                        answered.append((doc["request_id"], ids))
+
+    threads = [threading.Thread(target=load, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    while len(answered) < 150:  # in the middle of the load (900 requests in all)
+        time.sleep(0.01)
+    server.proc.kill()  # SIGKILL: no shutdown, no flush
+    stop.set()
+    for t in threads:
+        t.join()
+    server.proc.wait()
+    assert 150 <= len(answered) < sum(sent.values())
+
+    with sqlite3.connect(db) as conn:  # reopening recovers the WAL
+        logged = Counter(conn.execute("SELECT request_id, case_id FROM thresher_decisions").fetchall())
+    missing = [(rid, cid) for rid, ids in answered for cid in ids if logged[(rid, str(cid))] != 1]
+    assert not missing, f"{len(missing)} answered decisions are not in the audit log, e.g. {missing[:3]}"
