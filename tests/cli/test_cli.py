@@ -31,6 +31,15 @@ def test_evaluate_json_matches_the_python_api():
     assert out["roc_auc"] == pytest.approx(ev.overall.roc_auc, abs=0)
     assert out["roc_auc"] == pytest.approx(0.948979, abs=1e-6)  # the dataset's published reference
     assert out["average_precision"] == pytest.approx(0.525815, abs=1e-6)
+    # DeLong from the counts equals the stats module's interval, and brackets the AUC
+    from thresher.stats import delong_auc_ci
+
+    import pyarrow.csv as pacsv
+
+    t = pacsv.read_csv(CREDIT)
+    ref = delong_auc_ci(t.column("default").to_numpy(), t.column("score").to_numpy())
+    assert out["roc_auc_interval"] == pytest.approx([ref.low, ref.high], abs=1e-12)
+    assert ref.low < out["roc_auc"] < ref.high
     at = out["at_threshold"]
     assert set(at) >= {"threshold", "tp", "fp", "tn", "fn", "precision", "recall", "f1", "specificity", "alert_rate"}
     assert at["tp"] + at["fn"] == 333

@@ -100,7 +100,9 @@ def render(ev: Evaluation, title: str) -> None:
     head.add_row("rows", fmt(o.n))
     head.add_row("positives", f"{fmt(o.positives)} ({fmt(100 * c.prevalence, 2)}%)")
     if o.curve.exact:
-        head.add_row("ROC AUC", fmt(o.roc_auc))
+        interval = o.to_dict()["roc_auc_interval"]
+        head.add_row("ROC AUC", fmt(o.roc_auc) + (f"  95% CI [{fmt(interval[0])}, {fmt(interval[1])}] (DeLong)"
+                                                 if interval else ""))
         head.add_row("average precision", fmt(o.average_precision))
     else:
         lo, hi = o.curve.roc_auc_bounds()

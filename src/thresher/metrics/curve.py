@@ -17,7 +17,7 @@ from thresher.kernels.counts import curve_areas, pr_arrays
 from thresher.kernels.hull import upper_hull
 from thresher.metrics.confusion import Confusion, MetricsMixin
 from thresher.metrics.rates import ratio
-from thresher.params import PROBABILITY_OPEN_LEFT, check
+from thresher.params import PROBABILITY_OPEN_LEFT, Interval, check
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +143,33 @@ class Curve(MetricsMixin):
             return float("nan")
         precision, recall, _ = self.pr()
         return float(abs(np.trapezoid(precision, recall)))
+
+    def roc_auc_interval(self, confidence: float = 0.95) -> tuple[float, float, float, float]:
+        """``(auc, low, high, se)``: DeLong's standard error and normal interval (clipped to [0, 1]).
+
+        Computed from the counts: placement values are constant within a tie group (a positive at
+        point k has ``V10 = (N - fp_k + dfp_k / 2) / N``, a negative ``V01 = (tp_k - dtp_k / 2) / P``),
+        so their variances are sums over points. Unweighted data; NaN when a class has < 2 cases.
+        """
+        from statistics import NormalDist
+
+        check(confidence, "confidence", "roc_auc_interval", Interval(0, 1, closed="neither"))
+        m, n = float(self.positives), float(self.negatives)
+        nan = float("nan")
+        if m == 0 or n == 0 or not self.exact:
+            return nan, nan, nan, nan
+        dtp = np.diff(self.tp, prepend=0.0)
+        dfp = np.diff(self.fp, prepend=0.0)
+        v10 = (n - self.fp + 0.5 * dfp) / n
+        v01 = (self.tp - 0.5 * dtp) / m
+        auc = float(np.dot(dtp, v10) / m)
+        if m < 2 or n < 2:
+            return auc, nan, nan, nan
+        s10 = float(np.dot(dtp, (v10 - auc) ** 2) / (m - 1))
+        s01 = float(np.dot(dfp, (v01 - auc) ** 2) / (n - 1))
+        se = float(np.sqrt(max(s10 / m + s01 / n, 0.0)))
+        z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        return auc, float(np.clip(auc - z * se, 0.0, 1.0)), float(np.clip(auc + z * se, 0.0, 1.0)), se
 
     def roc_auc_bounds(self) -> tuple[float, float]:
         """Interval that contains the exact ROC AUC of the underlying rows.

@@ -19,6 +19,7 @@ class Summary:
     n: int
     curve: Curve
     at_threshold: Confusion
+    weighted: bool = False
 
     @property
     def positives(self) -> float:
@@ -40,10 +41,17 @@ class Summary:
     def pr_auc(self) -> float:
         return self.curve.pr_auc()
 
+    def _auc_interval(self, confidence: float = 0.95):
+        # DeLong from the counts; weighted or binned data has none (null)
+        if self.weighted:
+            return None
+        _, low, high, _ = self.curve.roc_auc_interval(confidence)
+        return None if np.isnan(low) else [low, high]
+
     @classmethod
     def of(cls, cols: Columns, threshold: float) -> "Summary":
         c = Curve.from_columns(cols)
-        return cls(len(cols), c, c.at(threshold))
+        return cls(len(cols), c, c.at(threshold), cols.weight is not None)
 
     def to_dict(self) -> dict:
         out = {
@@ -51,6 +59,7 @@ class Summary:
             "positives": _number(self.positives),
             "negatives": _number(self.negatives),
             "roc_auc": _number(self.roc_auc),
+            "roc_auc_interval": self._auc_interval(),
             "average_precision": _number(self.average_precision),
             "pr_auc": _number(self.pr_auc),
             "at_threshold": self.at_threshold.to_dict(),

@@ -105,29 +105,9 @@ def _single_class(y: np.ndarray) -> bool:
 
 
 def auc_interval_from_curve(curve, confidence: float = 0.95) -> AUCInterval:
-    """DeLong's interval from exact unweighted curve counts, without touching the rows again.
-
-    Placement values are constant within a tie group: a positive scored ``t_k`` has
-    ``V10 = (N - fp_k + dfp_k / 2) / N`` and a negative ``V01 = (tp_k - dtp_k / 2) / P``, so the
-    sample variances of V10 and V01 are sums over the curve's points weighted by their counts.
-    """
+    """DeLong's interval from exact unweighted curve counts (see ``Curve.roc_auc_interval``)."""
     check(confidence, "confidence", "auc_interval_from_curve", CONFIDENCE)
-    m, n = float(curve.positives), float(curve.negatives)
-    nan = float("nan")
-    if m == 0 or n == 0:
-        return AUCInterval(nan, nan, nan, nan)
-    dtp = np.diff(curve.tp, prepend=0.0)
-    dfp = np.diff(curve.fp, prepend=0.0)
-    v10 = (n - curve.fp + 0.5 * dfp) / n
-    v01 = (curve.tp - 0.5 * dtp) / m
-    auc = float(np.dot(dtp, v10) / m)
-    if m < 2 or n < 2:
-        return AUCInterval(auc, nan, nan, nan)
-    s10 = float(np.dot(dtp, (v10 - auc) ** 2) / (m - 1))
-    s01 = float(np.dot(dfp, (v01 - auc) ** 2) / (n - 1))
-    se = float(np.sqrt(max(s10 / m + s01 / n, 0.0)))
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    return AUCInterval(auc, float(np.clip(auc - z * se, 0.0, 1.0)), float(np.clip(auc + z * se, 0.0, 1.0)), se)
+    return AUCInterval(*curve.roc_auc_interval(confidence))
 
 
 def delong_auc_ci(y_true, y_score, *, confidence: float = 0.95, pos_label=None) -> AUCInterval:
