@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from thresher.errors import require
-from thresher.service.audit.store import COLUMNS, AuditError, Filters, redact, version_conflict
+from thresher.service.audit.store import COLUMNS, AuditError, Filters, redact, version_conflict, where_clause
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS thresher_decisions (
@@ -149,17 +149,9 @@ class PostgresAuditStore:
 
     # reading ----------------------------------------------------------------------------------
     def query(self, filters: Filters, *, chunk: int = 50_000):
-        where, params = [], []
-        for column, op, value in (("decided_at", ">=", filters.since), ("decided_at", "<", filters.until),
-                                  ("case_id", "=", filters.case_id), ("policy_version", "=", filters.policy_version),
-                                  ("request_id", "=", filters.request_id)):
-            if value is not None:
-                where.append(f"{column} {op} %s" + ("::timestamptz" if column == "decided_at" else ""))
-                params.append(value)
+        where, params = where_clause(filters, "%s", "::timestamptz")
         columns = [(_TIME if c == "decided_at" else c) for c in COLUMNS]
-        sql = f"SELECT {', '.join(columns)} FROM thresher_decisions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = f"SELECT {', '.join(columns)} FROM thresher_decisions" + where
         sql += " ORDER BY decided_at, request_id, seq"
         if filters.limit is not None:
             sql += f" LIMIT {int(filters.limit)}"

@@ -17,7 +17,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from thresher.service.audit.store import COLUMNS, AuditError, Filters, version_conflict
+from thresher.service.audit.store import COLUMNS, AuditError, Filters, version_conflict, where_clause
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS thresher_requests (
@@ -143,16 +143,8 @@ class SQLiteAuditStore:
     # reading ----------------------------------------------------------------------------------
     def query(self, filters: Filters, *, chunk: int = 50_000):
         """Decisions matching ``filters`` in the order they were written, as dicts."""
-        where, params = [], []
-        for column, op, value in (("decided_at", ">=", filters.since), ("decided_at", "<", filters.until),
-                                  ("case_id", "=", filters.case_id), ("policy_version", "=", filters.policy_version),
-                                  ("request_id", "=", filters.request_id)):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                params.append(value)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM thresher_decisions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, params = where_clause(filters, "?")
+        sql = f"SELECT {', '.join(COLUMNS)} FROM thresher_decisions" + where
         # no ORDER BY: the only plan scans the decisions in the order they were committed, and sorting a
         # large log would not fit in memory
         if filters.limit is not None:

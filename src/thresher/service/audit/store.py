@@ -51,6 +51,18 @@ class Filters:
     limit: int | None = None
 
 
+def where_clause(filters: Filters, placeholder: str, time_cast: str = "") -> tuple[str, list]:
+    """``(" WHERE ...", params)`` selecting ``filters`` (empty when there is nothing to select)."""
+    where, params = [], []
+    for column, op, value in (("decided_at", ">=", filters.since), ("decided_at", "<", filters.until),
+                              ("case_id", "=", filters.case_id), ("policy_version", "=", filters.policy_version),
+                              ("request_id", "=", filters.request_id)):
+        if value is not None:
+            where.append(f"{column} {op} {placeholder}" + (time_cast if column == "decided_at" else ""))
+            params.append(value)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
 def parse_time(text: str | None, option: str) -> str | None:
     """An ISO-8601 date or time as the log's fixed-width UTC text (naive times are UTC)."""
     if text is None:
