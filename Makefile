@@ -33,6 +33,10 @@ demo: $(VENV)/.base
 	$(THRESHER) policy fit $(DATA) --label default --score score --name credit --objective "fixed 0.5" \
 	  --out demo-out/global.yaml > /dev/null
 	$(THRESHER) policy diff demo-out/global.yaml demo-out/policy.yaml --data $(DATA) --label default --cost "fn=10 fp=1"
+	@echo; echo "The interactive report (open it in a browser; it works offline)"
+	$(THRESHER) report $(DATA) --label default --score score --by student --cost "fn=10 fp=1" \
+	  --objective "min-cost fn=10 fp=1" --objective "max-precision recall>=0.9" \
+	  --policy demo-out/policy.yaml --policy-old demo-out/global.yaml --out demo-out/report.html
 
 test: $(VENV)/.test
 	bash .ci/system-deps.sh
