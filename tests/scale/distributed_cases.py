@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyarrow as pa
 
-AREAS = ("roc_auc", "average_precision", "pr_auc")
+AREAS = ("roc_auc", "average_precision", "pr_auc", "roc_auc_interval")
 
 # every objective kind, including ties, a Bayes query, a cost column and confidence bounds
 OBJECTIVES = [

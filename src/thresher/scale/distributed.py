@@ -11,6 +11,7 @@ for integer weights; sums of fractional weights may differ in the last bits).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Protocol
 
 import numpy as np
@@ -18,13 +19,13 @@ import pyarrow as pa
 
 from thresher.data.load import _segment_names
 from thresher.errors import InfeasibleError, ParameterError
-from thresher.metrics.confusion import Confusion, _number
+from thresher.metrics.confusion import Confusion
 from thresher.metrics.curve import Curve
-from thresher.metrics.evaluate import Evaluation
+from thresher.metrics.evaluate import Evaluation, Summary
 from thresher.params import Interval, check
 from thresher.scale.partition import Spec, Task
 from thresher.scale.plan import Plan
-from thresher.scale.units import POINT, SUMMARY, SummedContext
+from thresher.scale.units import PLACEMENT_CENTRE, POINT, SUMMARY, SUMS, SummedContext
 from thresher.select.objectives import Budget, Fixed, MinCost, parse
 from thresher.select.operating_point import OperatingPoint
 from thresher.select.select import SegmentedSelection, select_on_curve
@@ -42,48 +43,70 @@ class Engine(Protocol):
     def units(self, spec: Spec, plan: Plan, task: Task) -> pa.Table: ...  # passes 2 and 3, collected
 
 
-@dataclass(frozen=True, eq=False)
-class ScaledSummary:
-    """A :class:`~thresher.Summary` computed across partitions: the same numbers and ``to_dict``,
-    but no ``curve`` (the full curve is never gathered in one place)."""
+class ScaledCurve:
+    """What a :class:`~thresher.Summary` needs of its curve, summed across partitions: the totals,
+    the three areas, DeLong's interval and the confusion matrix at the queried threshold. The full
+    curve (one point per distinct score) is never gathered in one place, so there are no arrays."""
 
-    n: int
-    positives: float
-    negatives: float
-    roc_auc: float
-    average_precision: float
-    pr_auc: float
-    at_threshold: Confusion
+    exact = True
 
-    def to_dict(self) -> dict:
-        """The keys of :meth:`thresher.Summary.to_dict` (the counts are exact, so no bounds)."""
-        return {
-            "n": self.n,
-            "positives": _number(self.positives),
-            "negatives": _number(self.negatives),
-            "roc_auc": _number(self.roc_auc),
-            # DeLong needs sums over every curve point, which the partitions do not return yet
-            "roc_auc_interval": None,
-            "average_precision": _number(self.average_precision),
-            "pr_auc": _number(self.pr_auc),
-            "at_threshold": self.at_threshold.to_dict(),
-            "exact": True,
-        }
+    def __init__(self, positives: float, negatives: float, sums: dict, points: Curve):
+        self.positives, self.negatives = positives, negatives
+        self._sums = sums
+        self._points = points  # exact points, but only a few: the ones located for queries
+
+    def roc_auc(self, max_fpr: float | None = None) -> float:
+        if max_fpr is not None:
+            raise ParameterError("A partial ROC AUC (max_fpr) is not computed on Spark/Dask; evaluate the "
+                                 "collected data for it.")
+        p, n = self.positives, self.negatives
+        return self._sums["roc"] / (p * n) if p > 0 and n > 0 else float("nan")
+
+    def average_precision(self) -> float:
+        return max(0.0, self._sums["ap"] / self.positives) if self.positives > 0 else float("nan")
+
+    def pr_auc(self) -> float:
+        return abs(self._sums["pr"]) if self.positives > 0 else float("nan")
+
+    def roc_auc_bounds(self) -> tuple[float, float]:
+        return self.roc_auc(), self.roc_auc()
+
+    def average_precision_bounds(self) -> tuple[float, float]:
+        return self.average_precision(), self.average_precision()
+
+    def roc_auc_interval(self, confidence: float = 0.95) -> tuple[float, float, float, float]:
+        """``(auc, low, high, se)`` as :meth:`thresher.Curve.roc_auc_interval`, from the units' sums."""
+        check(confidence, "confidence", "roc_auc_interval", Interval(0, 1, closed="neither"))
+        m, n, c = self.positives, self.negatives, PLACEMENT_CENTRE
+        nan = float("nan")
+        if m == 0 or n == 0:
+            return nan, nan, nan, nan
+        s = self._sums
+        auc = c + s["v10"] / m
+        if m < 2 or n < 2:
+            return auc, nan, nan, nan
+        shift = auc - c  # sum w (v - auc)^2 = sum w (v - c)^2 - 2 (auc - c) sum w (v - c) + W (auc - c)^2
+        s10 = (s["v10sq"] - 2 * shift * s["v10"] + m * shift * shift) / (m - 1)
+        s01 = (s["v01sq"] - 2 * shift * s["v01"] + n * shift * shift) / (n - 1)
+        se = float(np.sqrt(max(s10 / m + s01 / n, 0.0)))
+        z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        return auc, float(np.clip(auc - z * se, 0.0, 1.0)), float(np.clip(auc + z * se, 0.0, 1.0)), se
+
+    def at(self, threshold: float) -> Confusion:
+        return self._points.at(threshold)
 
 
 @dataclass
 class Gathered:
-    """One group's share of the unit pass: summed areas and the sparse curve of kept points."""
+    """One group's share of the unit pass: its summed sums and the sparse curve of kept points."""
 
-    roc: float
-    ap: float
-    pr: float
+    sums: dict
     curve: Curve
     context: SummedContext
 
 
 def gather(table: pa.Table, plan: Plan) -> dict[int, Gathered]:
-    """Per group: areas summed over its units (highest first) and its kept points as a Curve."""
+    """Per group: sums over its units (highest first) and its kept points as a Curve."""
     spec = plan.spec
     unit = table.column("unit").to_numpy()
     kind = table.column("kind").to_numpy()
@@ -93,8 +116,8 @@ def gather(table: pa.Table, plan: Plan) -> dict[int, Gathered]:
     group = plan.unit_group[unit] if len(unit) else np.empty(0, np.int64)
     summary = np.flatnonzero(kind == SUMMARY)
     summary = summary[np.argsort(unit[summary], kind="stable")]
-    areas = {name: np.zeros(n_groups) for name in ("roc", "ap", "pr")}
-    for name, total in areas.items():
+    totals = {name: np.zeros(n_groups) for name in SUMS}
+    for name, total in totals.items():
         for i in summary:  # in unit order, so the sums do not depend on how results arrive
             total[group[i]] += col[name][i]
     points = np.flatnonzero(kind == POINT)
@@ -106,22 +129,14 @@ def gather(table: pa.Table, plan: Plan) -> dict[int, Gathered]:
         curve = Curve(thresholds, col["tp"][rows], col["fp"][rows], info.positives, info.negatives)
         amounts = {name: (col[f"amount_pos_{i}"][rows], col[f"amount_neg_{i}"][rows], *info.amounts[i])
                    for i, name in enumerate(spec.amounts)}
-        out[g] = Gathered(float(areas["roc"][g]), float(areas["ap"][g]), float(areas["pr"][g]), curve,
-                          SummedContext(thresholds, amounts))
+        out[g] = Gathered({name: float(totals[name][g]) for name in SUMS}, curve, SummedContext(thresholds, amounts))
     return out
 
 
-def _summary(plan: Plan, g: int, gathered: Gathered, threshold: float) -> ScaledSummary:
+def _summary(plan: Plan, g: int, gathered: Gathered, threshold: float, weighted: bool) -> Summary:
     info = plan.groups[g]
-    p, n = info.positives, info.negatives
-    nan = float("nan")
-    return ScaledSummary(
-        info.n, p, n,
-        gathered.roc / (p * n) if p > 0 and n > 0 else nan,
-        max(0.0, gathered.ap / p) if p > 0 else nan,
-        abs(gathered.pr) if p > 0 else nan,
-        gathered.curve.at(threshold),
-    )
+    curve = ScaledCurve(info.positives, info.negatives, gathered.sums, gathered.curve)
+    return Summary(info.n, curve, curve.at(threshold), weighted)
 
 
 def evaluate_with(engine: Engine, *, label: str, score: str, weight: str | None = None, by=None,
@@ -136,9 +151,10 @@ def evaluate_with(engine: Engine, *, label: str, score: str, weight: str | None 
     plan = Plan.build(engine.histogram(spec), spec, pos_label=pos_label, levels=(0, len(names)) if names else (0,),
                       parallelism=engine.parallelism)
     gathered = gather(engine.units(spec, plan, Task(queries=(float(threshold),))), plan)
-    overall = _summary(plan, 0, gathered[0], threshold)
+    overall = _summary(plan, 0, gathered[0], threshold, weight is not None)
     ids = plan.level_groups(len(names)) if names else []
-    segments = {name: _summary(plan, g, gathered[g], threshold) for name, g in zip(plan.names(ids), ids)}
+    segments = {name: _summary(plan, g, gathered[g], threshold, weight is not None)
+                for name, g in zip(plan.names(ids), ids)}
     return Evaluation(overall, float(threshold), names, segments, plan.positive, weight is not None)
 
 

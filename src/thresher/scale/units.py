@@ -42,31 +42,41 @@ class SummedContext(Context):
                              "Use 'budget count<=N' with N = capacity x periods, or select on the collected data.")
 
 
+SUMS = ("roc", "ap", "pr", "v10", "v10sq", "v01", "v01sq")  # additive over units; see unit_sums
+PLACEMENT_CENTRE = 0.5  # DeLong sums are taken around it, which keeps the variance's cancellation small
+
+
 def summary_schema(spec: Spec) -> pa.Schema:
     fields = [pa.field("unit", pa.int64()), pa.field("kind", pa.int8()), pa.field("threshold", pa.float64()),
-              pa.field("tp", pa.float64()), pa.field("fp", pa.float64()), pa.field("roc", pa.float64()),
-              pa.field("ap", pa.float64()), pa.field("pr", pa.float64())]
+              pa.field("tp", pa.float64()), pa.field("fp", pa.float64())]
+    fields += [pa.field(name, pa.float64()) for name in SUMS]
     for i in range(len(spec.amounts)):
         fields += [pa.field(f"amount_pos_{i}", pa.float64()), pa.field(f"amount_neg_{i}", pa.float64())]
     return pa.schema(fields)
 
 
-def unit_areas(tp, fp, start_tp, start_fp, positives):
-    """This unit's share of the ROC area, the AP step sum and the PR trapezoid, given the cumulative
-    counts above it: the same terms the single-machine sums add, in the same order."""
+def unit_sums(tp, fp, start_tp, start_fp, positives, negatives) -> dict[str, float]:
+    """This unit's share of every additive sum, given the cumulative counts above it: the ROC area,
+    the AP step sum and the PR trapezoid (the terms the single-machine sums add, in the same order),
+    and DeLong's placement-value sums (``Curve.roc_auc_interval``) around ``PLACEMENT_CENTRE``."""
     ptp = np.concatenate([[start_tp], tp[:-1]])
     pfp = np.concatenate([[start_fp], fp[:-1]])
     dtp, dfp = tp - ptp, fp - pfp
     precision = tp / (tp + fp)
-    roc = 0.5 * float(np.sum(dfp * (tp + ptp)))
-    ap = float(np.sum(np.where(dtp > 0, dtp * precision, 0.0)))
-    pr = 0.0
+    out = dict.fromkeys(SUMS, 0.0)
+    out["roc"] = 0.5 * float(np.sum(dfp * (tp + ptp)))
+    out["ap"] = float(np.sum(np.where(dtp > 0, dtp * precision, 0.0)))
     if positives > 0:
         # the first point above is the unit above's last, or the anchor (recall 0, precision 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             previous = np.where(ptp + pfp > 0, ptp / (ptp + pfp), 1.0)
-        pr = 0.5 * float(np.sum((tp - ptp) / positives * (precision + previous)))
-    return roc, ap, pr
+        out["pr"] = 0.5 * float(np.sum((tp - ptp) / positives * (precision + previous)))
+    if positives > 0 and negatives > 0:
+        v10 = (negatives - fp + 0.5 * dfp) / negatives - PLACEMENT_CENTRE
+        v01 = (tp - 0.5 * dtp) / positives - PLACEMENT_CENTRE
+        out["v10"], out["v10sq"] = float(np.dot(dtp, v10)), float(np.dot(dtp, v10 * v10))
+        out["v01"], out["v01sq"] = float(np.dot(dfp, v01)), float(np.dot(dfp, v01 * v01))
+    return out
 
 
 def kept_points(curve: Curve, context, task: Task, group: int) -> np.ndarray:
@@ -120,7 +130,7 @@ def _summarise_unit(unit: int, t: pa.Table, spec: Spec, plan, task: Task) -> pa.
     group = plan.groups[plan.unit_group[unit]]
     start = plan.unit_start[unit]
     tp, fp = start[0] + ctp, start[1] + cfp
-    roc, ap, pr = unit_areas(tp, fp, start[0], start[1], group.positives)
+    sums = unit_sums(tp, fp, start[0], start[1], group.positives, group.negatives)
     summed = {}
     for i, name in enumerate(spec.amounts):
         summed[name] = (start[2 + 2 * i] + camounts[2 * i], start[3 + 2 * i] + camounts[2 * i + 1],
@@ -131,8 +141,9 @@ def _summarise_unit(unit: int, t: pa.Table, spec: Spec, plan, task: Task) -> pa.
     k = len(keep)
     columns = {"unit": np.full(k + 1, unit, np.int64), "kind": np.array([SUMMARY] + [POINT] * k, np.int8),
                "threshold": np.append(np.nan, thresholds[keep]), "tp": np.append(np.nan, tp[keep]),
-               "fp": np.append(np.nan, fp[keep]), "roc": np.append(roc, np.full(k, np.nan)),
-               "ap": np.append(ap, np.full(k, np.nan)), "pr": np.append(pr, np.full(k, np.nan))}
+               "fp": np.append(np.nan, fp[keep])}
+    for name in SUMS:
+        columns[name] = np.append(sums[name], np.full(k, np.nan))
     for i, name in enumerate(spec.amounts):
         columns[f"amount_pos_{i}"] = np.append(np.nan, summed[name][0][keep])
         columns[f"amount_neg_{i}"] = np.append(np.nan, summed[name][1][keep])
