@@ -70,7 +70,14 @@ def timed(fn, repeats: int):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
+    print(f"  {fn.__name__}: {statistics.median(times):.1f}s (1-minute load average {os.getloadavg()[0]:.1f})",
+          flush=True)
     return statistics.median(times), result
+
+
+def result_row(**fields) -> dict:
+    # the machine is shared: keep the load at the time of each measurement next to it
+    return {**fields, "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def spark_rows(path: Path, exact, args) -> list[dict]:
@@ -89,8 +96,8 @@ def spark_rows(path: Path, exact, args) -> list[dict]:
 
     seconds, ev = timed(lambda: ts.evaluate(df, label="label", score="score"), args.repeats)
     o = ev.overall
-    rows.append(dict(engine="spark", tool="thresher.scale.spark.evaluate", seconds=seconds, roc_auc=o.roc_auc,
-                     pr_metric="pr_auc", pr_value=o.pr_auc, average_precision=o.average_precision))
+    rows.append(result_row(engine="spark", tool="thresher.scale.spark.evaluate", seconds=seconds, roc_auc=o.roc_auc,
+                           pr_metric="pr_auc", pr_value=o.pr_auc, average_precision=o.average_precision))
 
     doubles = df.select(F.col("score").cast("double").alias("score"), F.col("label").cast("double").alias("label"))
     jvm_class = spark.sparkContext._jvm.org.apache.spark.mllib.evaluation.BinaryClassificationMetrics
@@ -102,8 +109,8 @@ def spark_rows(path: Path, exact, args) -> list[dict]:
         return out
 
     seconds, (auc, aupr) = timed(mllib_jvm, args.repeats)
-    rows.append(dict(engine="spark", tool="MLlib BinaryClassificationMetrics (DataFrame->JVM, 1000 bins)",
-                     seconds=seconds, roc_auc=auc, pr_metric="areaUnderPR", pr_value=aupr))
+    rows.append(result_row(engine="spark", tool="MLlib BinaryClassificationMetrics (DataFrame->JVM, 1000 bins)",
+                           seconds=seconds, roc_auc=auc, pr_metric="areaUnderPR", pr_value=aupr))
 
     if args.rdd:
         def mllib_rdd():
@@ -113,8 +120,8 @@ def spark_rows(path: Path, exact, args) -> list[dict]:
             return out
 
         seconds, (auc, aupr) = timed(mllib_rdd, args.repeats)
-        rows.append(dict(engine="spark", tool="MLlib BinaryClassificationMetrics (RDD, 1000 bins)", seconds=seconds,
-                         roc_auc=auc, pr_metric="areaUnderPR", pr_value=aupr))
+        rows.append(result_row(engine="spark", tool="MLlib BinaryClassificationMetrics (RDD, 1000 bins)",
+                               seconds=seconds, roc_auc=auc, pr_metric="areaUnderPR", pr_value=aupr))
 
     for bins in (1000, 0):
         def evaluator(bins=bins):
@@ -124,8 +131,8 @@ def spark_rows(path: Path, exact, args) -> list[dict]:
             return roc.evaluate(doubles), pr.evaluate(doubles)
 
         seconds, (auc, aupr) = timed(evaluator, args.repeats)
-        rows.append(dict(engine="spark", tool=f"ml BinaryClassificationEvaluator ROC+PR, numBins={bins}",
-                         seconds=seconds, roc_auc=auc, pr_metric="areaUnderPR", pr_value=aupr))
+        rows.append(result_row(engine="spark", tool=f"ml BinaryClassificationEvaluator ROC+PR, numBins={bins}",
+                               seconds=seconds, roc_auc=auc, pr_metric="areaUnderPR", pr_value=aupr))
     spark.stop()
     return rows
 
@@ -143,9 +150,9 @@ def dask_rows(path: Path, args) -> list[dict]:
         td.evaluate(ddf.partitions[0].head(10_000, compute=False), label="label", score="score")  # warm up
         seconds, ev = timed(lambda: td.evaluate(ddf, label="label", score="score"), args.repeats)
         o = ev.overall
-        rows.append(dict(engine="dask", tool=f"thresher.scale.dask.evaluate ({ddf.npartitions} partitions)",
-                         seconds=seconds, roc_auc=o.roc_auc, pr_metric="pr_auc", pr_value=o.pr_auc,
-                         average_precision=o.average_precision))
+        rows.append(result_row(engine="dask", tool=f"thresher.scale.dask.evaluate ({ddf.npartitions} partitions)",
+                               seconds=seconds, roc_auc=o.roc_auc, pr_metric="pr_auc", pr_value=o.pr_auc,
+                               average_precision=o.average_precision))
     return rows
 
 
@@ -164,8 +171,8 @@ def main() -> None:
     thresher.evaluate(str(path / "part-0.parquet"), label="label", score="score")  # compile the kernels
     seconds, exact = timed(lambda: thresher.evaluate(str(path), label="label", score="score"), args.repeats)
     e = exact.overall
-    rows = [dict(engine="single machine", tool="thresher.evaluate (reference, exact)", seconds=seconds,
-                 roc_auc=e.roc_auc, pr_metric="pr_auc", pr_value=e.pr_auc, average_precision=e.average_precision)]
+    rows = [result_row(engine="single machine", tool="thresher.evaluate (reference, exact)", seconds=seconds,
+                       roc_auc=e.roc_auc, pr_metric="pr_auc", pr_value=e.pr_auc, average_precision=e.average_precision)]
     if not args.skip_spark:
         rows += spark_rows(path, exact, args)
     if not args.skip_dask:
@@ -187,7 +194,7 @@ def main() -> None:
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "bench_spark.json").write_text(json.dumps({
         "rows": n, "positives_rate": 0.01, "score_dtype": "float32", "files": FILES, "cpus": os.cpu_count(),
-        "python": platform.python_version(), "command": command, "load_average": os.getloadavg(),
+        "python": platform.python_version(), "command": command,
         "exact": {"roc_auc": e.roc_auc, "average_precision": e.average_precision, "pr_auc": e.pr_auc},
         "results": rows}, indent=2))
 

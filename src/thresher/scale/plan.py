@@ -92,7 +92,9 @@ class Plan:
             target = int(np.argmin(load))
             load[target] += self.unit_rows[u]
             code = int(u)
-            while partition_of(code) != target and code < (1 << 31) - n:
+            for _ in range(64 * self.partitions):  # each try hits the target with chance 1/partitions
+                if partition_of(code) == target or code + n >= 1 << 31:
+                    break
                 code += n
             self.unit_codes[u] = code if partition_of(code) == target else u
 
