@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from thresher.policy.policy import Policy
-from thresher.policy.schema import Rule, _text
+from thresher.policy.schema import Rule, match_text
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Finding:
 
 
 def _allowed(rule: Rule) -> dict[str, set[str]]:
-    return {f: {_text(v) for v in (w if isinstance(w, list) else [w])} for f, w in rule.match.items()}
+    return {f: {match_text(v) for v in (w if isinstance(w, list) else [w])} for f, w in rule.match.items()}
 
 
 def _covers(general: dict[str, set[str]], specific: dict[str, set[str]]) -> bool:

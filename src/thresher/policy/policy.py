@@ -16,7 +16,7 @@ from thresher.data.read import read_table
 from thresher.data.validate import clean_score
 from thresher.errors import InputError, PolicyError
 from thresher.kernels.tiers import decide_rows
-from thresher.policy.schema import PolicyModel, Rule, _text
+from thresher.policy.schema import PolicyModel, Rule, match_text
 
 DECISION_COLUMNS = ("action", "tier", "threshold", "segment", "policy_version")
 
@@ -141,7 +141,7 @@ class Policy:
 
     def rule_for(self, values: dict) -> int:
         """Index of the first rule matching a row's segment values."""
-        key = tuple(_text(values.get(f)) for f in self.model.segments)
+        key = tuple(match_text(values.get(f)) for f in self.model.segments)
         if key not in self._rule_cache:
             self._rule_cache[key] = next(i for i, r in enumerate(self.model.rules) if r.matches(values))
         return self._rule_cache[key]

@@ -95,12 +95,14 @@ class Rule(_Strict):
     def matches(self, values: dict) -> bool:
         for field, wanted in self.match.items():
             options = wanted if isinstance(wanted, list) else [wanted]
-            if _text(values.get(field)) not in {_text(o) for o in options}:
+            if match_text(values.get(field)) not in {match_text(o) for o in options}:
                 return False
         return True
 
 
-def _text(value) -> str:
+def match_text(value) -> str:
+    """A segment value as rules compare it: ``None`` -> ``"null"``, booleans lower case, a whole float
+    as its integer (``7.0`` -> ``"7"``), anything else ``str``. So ``7``, ``7.0`` and ``"7"`` match alike."""
     if value is None:
         return "null"
     if isinstance(value, bool):

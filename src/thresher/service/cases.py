@@ -17,7 +17,7 @@ import orjson
 import pyarrow as pa
 
 from thresher.errors import InputError
-from thresher.policy.schema import _text
+from thresher.policy.schema import match_text
 
 SCALARS = (str, int, float, bool, type(None))
 _ARROW_TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
@@ -162,7 +162,7 @@ def segment_array(values: list) -> pa.Array:
             return pa.array(values, type=_ARROW_TYPES[next(iter(kinds))])
         except (pa.ArrowInvalid, OverflowError):  # an integer beyond int64: text, like any other
             pass
-    return pa.array([None if v is None else _text(v) for v in values], pa.string())
+    return pa.array([None if v is None else match_text(v) for v in values], pa.string())
 
 
 def batch_columns(cases: list, score_keys: tuple[str, ...], fields: list[str]) -> Cases:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from thresher.errors import InputError
 from thresher.policy.policy import Policy
-from thresher.policy.schema import _text
+from thresher.policy.schema import match_text
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _decide_chunk(policy: Policy, records: list[dict], result: ReplayResult) -> 
                                  f"{', '.join(segments) or 'none'}). Replay only the versions that recorded it "
                                  "(--policy-version, --since).")
             value = segments[name]
-            values.append(None if value is None else _text(value))  # rules compare values as text
+            values.append(None if value is None else match_text(value))  # rules compare values as text
         columns[name] = pa.array(values, pa.string())
     out = policy.decide_table(pa.table(columns))
     new = out.column("action").to_pylist()
