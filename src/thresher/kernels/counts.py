@@ -346,18 +346,27 @@ def curve_areas(tp, fp):
     return 0.5 * roc, ap
 
 
-@nb.njit(cache=True, nogil=True)
 def pr_arrays(tp, fp, positives):
     """Precision and recall in increasing-threshold order with the (recall 0, precision 1) anchor
-    appended, as scikit-learn's ``precision_recall_curve`` lays them out; NaN where undefined."""
+    appended, as scikit-learn's ``precision_recall_curve`` lays them out; NaN where undefined.
+    Large curves fill the arrays on every thread (the time is mostly first-touch page faults)."""
     n = tp.shape[0]
     precision = np.empty(n + 1, np.float64)
     recall = np.empty(n + 1, np.float64)
-    for k in range(n):
+    (_pr_fill_parallel if n >= 1 << 16 else _pr_fill)(tp, fp, positives, precision, recall)
+    return precision, recall
+
+
+def _pr_fill_body(tp, fp, positives, precision, recall):
+    n = tp.shape[0]
+    for k in nb.prange(n):
         i = n - 1 - k
         flagged = tp[i] + fp[i]
         precision[k] = tp[i] / flagged if flagged != 0 else np.nan
         recall[k] = tp[i] / positives if positives != 0 else np.nan
     precision[n] = 1.0
     recall[n] = 0.0
-    return precision, recall
+
+
+_pr_fill = nb.njit(cache=True, nogil=True)(_pr_fill_body)
+_pr_fill_parallel = nb.njit(cache=True, nogil=True, parallel=True)(_pr_fill_body)
