@@ -55,11 +55,19 @@ def use_out_of_core(args) -> bool:
     return False
 
 
-def load_evaluation(args) -> Evaluation:
+def require_source(args) -> None:
     from thresher.errors import InputError
 
     if args.data is None and not args.sql:
         raise InputError("Give DATA (a file, a directory or a glob) or --sql QUERY.")
+    if args.data is not None and args.sql:
+        raise InputError("Give DATA or --sql QUERY, not both (the query names its own files or tables).")
+
+
+def load_evaluation(args) -> Evaluation:
+    from thresher.errors import InputError
+
+    require_source(args)
     if args.bins:
         from thresher.scale.binned import evaluate as binned_evaluate
 

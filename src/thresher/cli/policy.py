@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
     cmds = p.add_subparsers(dest="policy_command", metavar="COMMAND", required=True)
 
     f = cmds.add_parser("fit", help="fit thresholds per segment and tier into a policy file")
-    f.add_argument("data")
+    f.add_argument("data", nargs="?", help="CSV or Parquet file, a directory of Parquet files, or a glob")
     f.add_argument("--label", required=True)
     f.add_argument("--score", required=True)
     f.add_argument("--by", help="segment column(s), comma separated, outermost first")
@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
     f.add_argument("--name", default="policy")
     f.add_argument("--version", type=int, default=1)
     f.add_argument("--out", required=True, help="policy file to write (.yaml or .json)")
+    add_source_arguments(f)
     f.set_defaults(run=run_fit)
 
     a = cmds.add_parser("apply", help="decide every row of a file")
@@ -60,13 +61,36 @@ def add_parser(sub) -> None:
     s.set_defaults(run=run_schema)
 
 
+def add_source_arguments(p) -> None:
+    """--sql / --db / --in-memory: data larger than memory is counted out of core, exactly."""
+    g = p.add_argument_group("scale")
+    g.add_argument("--sql", help="read the rows of a DuckDB query instead of DATA")
+    g.add_argument("--db", help="the database --sql runs in: a DuckDB file, or a postgresql:// URL")
+    g.add_argument("--in-memory", action="store_true", help="never switch to out-of-core counting")
+
+
 def run_fit(args) -> int:
-    from thresher.policy.fit import fit_policy
+    from thresher.cli.evaluate import require_source, use_out_of_core
 
     tiers = ([f"{args.action}={args.objective}"] if args.objective else []) + args.tier
-    result = fit_policy(args.data, label=args.label, score=args.score, tiers=tiers, by=args.by,
-                        otherwise=args.otherwise, min_support=args.min_support, name=args.name,
-                        version=args.version, weight=args.weight, pos_label=args.pos_label)
+    require_source(args)
+    if use_out_of_core(args):
+        from thresher.errors import InputError
+        from thresher.scale.fit import fit_policy as fit_streamed
+
+        if args.weight:
+            raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data "
+                             "fits in memory.")
+        result = fit_streamed(args.data, label=args.label, score=args.score, tiers=tiers, by=args.by,
+                              otherwise=args.otherwise, min_support=args.min_support, name=args.name,
+                              version=args.version, pos_label=args.pos_label, sql=args.sql, database=args.db,
+                              progress=True)
+    else:
+        from thresher.policy.fit import fit_policy
+
+        result = fit_policy(args.data, label=args.label, score=args.score, tiers=tiers, by=args.by,
+                            otherwise=args.otherwise, min_support=args.min_support, name=args.name,
+                            version=args.version, weight=args.weight, pos_label=args.pos_label)
     result.policy.save(args.out)
     table = Table(title=f"policy {result.policy.name} v{result.policy.version} -> {args.out}", title_justify="left")
     for col in ("rule", "tier", "threshold", "prec", "recall", "alerts", "pos", "source"):

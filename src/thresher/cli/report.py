@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
                                    "ROC curves, metrics and expected cost by threshold, score distributions, a "
                                    "threshold slider with the exact confusion matrix, chosen operating points and "
                                    "policy tiers with their intervals, segments, and a policy diff.")
-    p.add_argument("data", help="CSV or Parquet file")
+    p.add_argument("data", nargs="?", help="CSV or Parquet file, a directory of Parquet files, or a glob")
     p.add_argument("--label", required=True, help="label column")
     p.add_argument("--score", required=True, help="score column")
     p.add_argument("--by", help="segment column(s), comma separated, outermost first")
@@ -33,19 +33,35 @@ def add_parser(sub) -> None:
                    help="about how many curve points to draw per view (default 1200; each one exact)")
     p.add_argument("--title", help="report title (default: the data file's name)")
     p.add_argument("--out", required=True, metavar="REPORT.html", help="the HTML file to write")
+    from thresher.cli.policy import add_source_arguments
+
+    add_source_arguments(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from thresher.report.build import build_report
+    from thresher.cli.evaluate import require_source, use_out_of_core
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise ParameterError(f"--out must name an .html file; got '{args.out}'. For images use `thresher plot`.")
-    report = build_report(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
-                          pos_label=args.pos_label, objectives=args.objective, policy=args.policy,
-                          policy_old=args.policy_old, cost=args.cost, confidence=args.confidence,
-                          min_support=args.min_support, max_points=args.max_points, title=args.title, progress=True)
+    require_source(args)
+    options = dict(label=args.label, score=args.score, by=args.by, pos_label=args.pos_label,
+                   objectives=args.objective, policy=args.policy, policy_old=args.policy_old, cost=args.cost,
+                   confidence=args.confidence, min_support=args.min_support, max_points=args.max_points,
+                   title=args.title, progress=True)
+    if use_out_of_core(args):
+        from thresher.errors import InputError
+        from thresher.scale.report import build_report as build_streamed
+
+        if args.weight:
+            raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data "
+                             "fits in memory.")
+        report = build_streamed(args.data, sql=args.sql, database=args.db, **options)
+    else:
+        from thresher.report.build import build_report
+
+        report = build_report(args.data, weight=args.weight, **options)
     report.save(out)
     for view in report.document["views"][:1]:
         for mark in view["marks"]:

@@ -51,13 +51,11 @@ def _objective(spec: str, confidence: float | None):
 
 
 def run(args) -> int:
-    from thresher.cli.evaluate import use_out_of_core
-    from thresher.errors import InputError
+    from thresher.cli.evaluate import require_source, use_out_of_core
 
     confidence = 0.95 if args.confidence is None else args.confidence
     objectives = [_objective(s, args.confidence) for s in args.objective]
-    if args.data is None and not args.sql:
-        raise InputError("Give DATA (a file, a directory or a glob) or --sql QUERY.")
+    require_source(args)
     if use_out_of_core(args):
         return run_streamed(args, objectives, confidence)
     extra = sorted({c for o in objectives for c in o.columns()})
@@ -76,26 +74,25 @@ def run(args) -> int:
 
 
 def run_streamed(args, objectives, confidence: float) -> int:
-    """Exact tuning on curves counted out of core (one level of segments, constant costs)."""
+    """Exact tuning on curves counted out of core (segments nested or not, constant costs)."""
     from thresher.errors import InputError
     from thresher.scale.outofcore import exact_curves
     from thresher.scale.sources import open_source
-    from thresher.select.select import select_on_segment_curves
+    from thresher.select.select import select_on_level_curves
 
     if args.weight:
         raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data fits.")
     if args.bootstrap:
         raise InputError("--bootstrap needs the rows in memory; drop it or use --in-memory.")
     by = tuple(b.strip() for b in args.by.split(",")) if args.by else ()
-    if len(by) > 1:
-        raise InputError("Out-of-core tuning takes one segment column; use --in-memory for nested segments.")
     curves = exact_curves(open_source(args.data, sql=args.sql, database=args.db), label=args.label,
                           score=args.score, by=by, pos_label=args.pos_label, progress=True)
+    levels = curves.level_curves()
     results = []
     for objective in objectives:
         if by:
-            result = select_on_segment_curves(curves.overall, curves.segments, objective, by=by,
-                                              min_support=args.min_support, confidence=confidence).to_dict()
+            result = select_on_level_curves(levels, objective, by=by, min_support=args.min_support,
+                                            confidence=confidence, names=list(curves.segments)).to_dict()
         else:
             result = select_on_curve(curves.overall, objective, confidence=confidence).to_dict()
             result["segments"] = {}

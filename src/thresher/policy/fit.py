@@ -83,15 +83,11 @@ def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str =
     ``{"block": "max-precision recall>=0.5", "review": "budget rate<=0.05"}``. Segments with fewer
     than ``min_support`` positives (or where an objective is infeasible) use their parent's threshold.
     """
-    from thresher import __version__
-
     tier_specs = parse_tiers(tiers)
     extra = sorted({c for _, o in tier_specs for c in o.columns()})
     cols = load(data, label=label, score=score, weight=weight, by=by, pos_label=pos_label, extra=extra)
-    fp = fingerprint(cols)
     names = cols.segments.names if cols.segments is not None else ()
-    # prefix -> (rows, {action: point})
-    levels: dict[tuple, dict[str, OperatingPoint]] = {}
+    levels: dict[tuple, dict[str, OperatingPoint]] = {}  # prefix -> {action: point}
     for action, objective in tier_specs:
         if names:
             chosen = select_by_segment(cols, objective, by=names, min_support=min_support,
@@ -100,9 +96,8 @@ def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str =
             chosen = {(): select_on_curve(Curve.from_columns(cols), objective, Context(cols), confidence=confidence)}
         for prefix, point in chosen.items():
             levels.setdefault(prefix, {})[action] = point
-    rules, rows = [], []
-    order = sorted(levels, key=lambda p: (-len(p), [str(v) for v in p]))
-    for prefix in order:
+    stats = {}
+    for prefix in levels:
         if prefix:
             mask = np.ones(len(cols), bool)
             for depth, value in enumerate(prefix):
@@ -111,11 +106,56 @@ def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str =
             sub = cols.take(np.flatnonzero(mask))
         else:
             sub = cols
-        support = {"rows": len(sub), "positives": float(sub.weight[sub.y == 1].sum() if sub.weight is not None
-                                                              else np.count_nonzero(sub.y)),
-                   "negatives": float(sub.weight[sub.y == 0].sum() if sub.weight is not None
-                                      else len(sub) - np.count_nonzero(sub.y))}
-        score_range = [float(sub.score.min()), float(sub.score.max())]
+        stats[prefix] = ({"rows": len(sub),
+                          "positives": float(sub.weight[sub.y == 1].sum() if sub.weight is not None
+                                             else np.count_nonzero(sub.y)),
+                          "negatives": float(sub.weight[sub.y == 0].sum() if sub.weight is not None
+                                             else len(sub) - np.count_nonzero(sub.y))},
+                         [float(sub.score.min()), float(sub.score.max())])
+    return assemble_policy(tier_specs, levels, stats, names, fingerprint(cols), otherwise=otherwise, name=name,
+                           version=version, score=score, description=description)
+
+
+def fit_policy_on_curves(curves: dict[tuple, Curve], *, by, score: str, tiers, data_fingerprint: str,
+                         otherwise: str = "allow", min_support: int = 30, name: str = "policy", version: int = 1,
+                         confidence: float = 0.95, description: str | None = None) -> FitResult:
+    """:func:`fit_policy` from exact, unweighted curves of every key prefix (``()`` for all rows;
+    see :meth:`thresher.scale.outofcore.StreamCurves.level_curves`), e.g. counted out of core.
+    Objectives with per-case columns need the rows and are refused."""
+    from thresher.select.select import select_on_level_curves
+
+    tier_specs = parse_tiers(tiers)
+    names = (by,) if isinstance(by, str) else tuple(by or ())
+    levels: dict[tuple, dict[str, OperatingPoint]] = {}
+    for action, objective in tier_specs:
+        if names:
+            chosen = select_on_level_curves(curves, objective, by=names, min_support=min_support,
+                                            confidence=confidence).levels
+        else:
+            chosen = {(): select_on_curve(curves[()], objective, confidence=confidence)}
+        for prefix, point in chosen.items():
+            levels.setdefault(prefix, {})[action] = point
+    stats = {}
+    for prefix, curve in curves.items():
+        if not len(curve):  # pragma: no cover - a prefix exists only where rows do
+            continue
+        stats[prefix] = ({"rows": int(curve.positives + curve.negatives), "positives": float(curve.positives),
+                          "negatives": float(curve.negatives)},
+                         [float(curve.thresholds[-1]), float(curve.thresholds[0])])
+    return assemble_policy(tier_specs, levels, stats, names, data_fingerprint, otherwise=otherwise, name=name,
+                           version=version, score=score, description=description)
+
+
+def assemble_policy(tier_specs, levels: dict, stats: dict, names, data_fingerprint: str, *, otherwise: str,
+                    name: str, version: int, score: str, description: str | None) -> FitResult:
+    """The policy document from the chosen points per key prefix and tier, with their evidence.
+    ``stats[prefix]`` is ``(support, [min score, max score])``."""
+    from thresher import __version__
+
+    rules, rows = [], []
+    order = sorted(levels, key=lambda p: (-len(p), [str(v) for v in p]))
+    for prefix in order:
+        support, score_range = stats[prefix]
         rule_name = _rule_name(names, prefix)
         tier_list = []
         previous = None
@@ -128,7 +168,7 @@ def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str =
                     "strictest to the loosest, or loosen the lower tier's objective.")
             previous = (action, point.threshold)
             tier_list.append({"action": action, "threshold": float(point.threshold),
-                              "evidence": _evidence(point, support, fp, score_range)})
+                              "evidence": _evidence(point, support, data_fingerprint, score_range)})
             rows.append({"rule": rule_name, "action": action, "threshold": float(point.threshold),
                          "precision": point.precision, "recall": point.recall, "alert_rate": point.alert_rate,
                          "positives": support["positives"], "source": "fallback" if point.extra.get("fallback_from")

@@ -24,7 +24,7 @@ from thresher.report.marks import PolicyDecisions, infeasible_mark, objective_ma
 from thresher.report.views import MAX_POINTS, view_document
 from thresher.select.context import Context
 from thresher.select.objectives import MinCost, parse
-from thresher.select.select import select_by_segment, select_on_curve
+from thresher.select.select import select_by_segment, select_on_curve, select_on_level_curves
 
 
 @dataclass(frozen=True)
@@ -81,19 +81,40 @@ def _plain(value):
 class _Selections:
     """Each objective's operating points: overall and per segment, or why it is infeasible."""
 
-    def __init__(self, cols: Columns, curve: Curve, objectives, confidence: float, min_support: int):
-        self.results = []
+    def __init__(self, results):
+        self.results = results  # (objective, overall point | None, {segment: point}, error | None)
+
+    @classmethod
+    def from_columns(cls, cols: Columns, curve: Curve, objectives, confidence: float, min_support: int):
+        results = []
         for objective in objectives:
             try:
                 if cols.segments is not None:
                     sel = select_by_segment(cols, objective, by=cols.segments.names, min_support=min_support,
                                             confidence=confidence)
-                    self.results.append((objective, sel.overall, sel.segments, None))
+                    results.append((objective, sel.overall, sel.segments, None))
                 else:
                     point = select_on_curve(curve, objective, Context(cols), confidence=confidence)
-                    self.results.append((objective, point, {}, None))
+                    results.append((objective, point, {}, None))
             except InfeasibleError as exc:
-                self.results.append((objective, None, {}, str(exc)))
+                results.append((objective, None, {}, str(exc)))
+        return cls(results)
+
+    @classmethod
+    def from_curves(cls, curves: dict, names: list[str], by, objectives, confidence: float, min_support: int):
+        results = []
+        for objective in objectives:
+            try:
+                if by:
+                    sel = select_on_level_curves(curves, objective, by=by, min_support=min_support,
+                                                 confidence=confidence, names=names)
+                    results.append((objective, sel.overall, sel.segments, None))
+                else:
+                    results.append((objective, select_on_curve(curves[()], objective, confidence=confidence), {},
+                                    None))
+            except InfeasibleError as exc:
+                results.append((objective, None, {}, str(exc)))
+        return cls(results)
 
     def marks(self, segment: str | None, curve: Curve) -> tuple[list[dict], list[float]]:
         marks, keep = [], []
@@ -105,6 +126,47 @@ class _Selections:
             marks.append(objective_mark(point, curve))
             keep.append(point.threshold)
         return marks, keep
+
+
+def check_policy_score(policy: Policy | None, score: str) -> None:
+    if policy is not None and policy.score != score:
+        raise PolicyError(f"Policy '{policy.name}' v{policy.version} reads the score field '{policy.score}' but the "
+                          f"report uses the score column '{score}'; pass --score {policy.score} or use a policy "
+                          f"fitted on '{score}'.")
+
+
+def check_curve_objectives(objectives) -> None:
+    """Refuse objectives that read per-case columns, which curves do not carry."""
+    for o in ([objectives] if isinstance(objectives, str) else objectives):
+        o = parse(o)
+        if o.columns():
+            raise ParameterError(f"'{o.spec()}' reads per-case columns ({', '.join(o.columns())}), which curves do "
+                                 "not carry; build the report from the rows in memory for it (--in-memory).")
+
+
+@dataclass(frozen=True)
+class _Setup:
+    objectives: list
+    new: Policy | None
+    old: Policy | None
+    costs: dict | None
+
+
+def _setup(objectives, policy, policy_old, cost, score: str, confidence: float, max_points: int) -> _Setup:
+    check(confidence, "confidence", "build_report", Interval(0, 1, closed="neither"))
+    check(max_points, "max_points", "build_report", Interval(16, None, integer=True))
+    specs = [objectives] if isinstance(objectives, str) else list(objectives)
+    parsed = [parse(s) for s in specs]
+    new, old = _policy(policy, "policy"), _policy(policy_old, "policy_old")
+    if old is not None and new is None:
+        raise ParameterError("policy_old (--policy-old) needs policy (--policy): the new policy to compare it with.")
+    for p in (new, old):
+        check_policy_score(p, score)
+    costs = parse_costs(cost)
+    if costs is None:
+        first = next((o for o in parsed if isinstance(o, MinCost) and not o.columns()), None)
+        costs = parse_costs(first)
+    return _Setup(parsed, new, old, costs)
 
 
 def build_report(data, *, label: str = "label", score: str = "score", weight: str | None = None, by=None,
@@ -123,42 +185,26 @@ def build_report(data, *, label: str = "label", score: str = "score", weight: st
     >>> view["roc_auc"], view["curve"]["tp"]
     (0.75, [0, 1, 1, 2, 2])
     """
-    from thresher import __version__
-
-    check(confidence, "confidence", "build_report", Interval(0, 1, closed="neither"))
-    check(max_points, "max_points", "build_report", Interval(16, None, integer=True))
-    specs = [objectives] if isinstance(objectives, str) else list(objectives)
-    parsed = [parse(s) for s in specs]
-    new, old = _policy(policy, "policy"), _policy(policy_old, "policy_old")
-    if old is not None and new is None:
-        raise ParameterError("policy_old (--policy-old) needs policy (--policy): the new policy to compare it with.")
-    for p in (new, old):
-        if p is not None and p.score != score:
-            raise PolicyError(f"Policy '{p.name}' v{p.version} reads the score field '{p.score}' but the report uses "
-                              f"the score column '{score}'; pass --score {p.score} or use a policy fitted on "
-                              f"'{score}'.")
-    if isinstance(data, Columns) and new is not None:
+    setup = _setup(objectives, policy, policy_old, cost, score, confidence, max_points)
+    if isinstance(data, Columns) and setup.new is not None:
         raise ParameterError("A report with a policy needs the data source (a path, DataFrame, table or dict of "
                              "columns), not loaded Columns: the policy reads its own score and segment fields.")
-    costs = parse_costs(cost)
-    if costs is None:
-        first = next((o for o in parsed if isinstance(o, MinCost) and not o.columns()), None)
-        costs = parse_costs(first)
-    extra = sorted({c for o in parsed for c in o.columns()})
+    extra = sorted({c for o in setup.objectives for c in o.columns()})
     cols = data if isinstance(data, Columns) else load(
         data, label=label, score=score, weight=weight, by=by, pos_label=pos_label, extra=extra, progress=progress)
     curve = Curve.from_columns(cols)
-    selections = _Selections(cols, curve, parsed, confidence, min_support)
+    selections = _Selections.from_columns(cols, curve, setup.objectives, confidence, min_support)
     decisions = [PolicyDecisions(p, data, len(cols), kind)
-                 for p, kind in ((new, "policy"), (old, "policy-old")) if p is not None]
+                 for p, kind in ((setup.new, "policy"), (setup.old, "policy-old")) if p is not None]
+    weighted = cols.weight is not None
 
     def view(key, name, sub, sub_curve, rows, segment):
         marks, keep = selections.marks(segment, sub_curve)
         for d in decisions:
-            more, thresholds = d.marks(rows, sub_curve, sub.y, sub.weight, confidence)
+            more, thresholds = d.view_marks(rows, sub_curve, sub.y, sub.weight, confidence)
             marks += more
             keep += thresholds
-        return view_document(key, name, sub, sub_curve, marks=marks, keep=keep, confidence=confidence,
+        return view_document(key, name, len(sub), weighted, sub_curve, marks=marks, keep=keep, confidence=confidence,
                              max_points=max_points)
 
     views = [view("all", "All rows", cols, curve, None, None)]
@@ -166,33 +212,75 @@ def build_report(data, *, label: str = "label", score: str = "score", weight: st
         for name, rows in cols.segments.groups():
             sub = cols.take(rows)
             views.append(view(f"segment:{name}", name, sub, Curve.from_columns(sub), rows, name))
-    notes = []
-    if cols.weight is not None:
-        notes.append("Weighted data: counts are sums of weights; the DeLong AUC interval needs unweighted data "
-                     "and is not shown.")
     diff = None
-    if old is not None:
+    if setup.old is not None:
+        costs = setup.costs
         impact_costs = (costs["fn"], costs["fp"]) if costs and not (costs["tp"] or costs["tn"]) else None
-        result = diff_policies(old, new, data, label=label, pos_label=pos_label, costs=impact_costs,
+        result = diff_policies(setup.old, setup.new, data, label=label, pos_label=pos_label, costs=impact_costs,
                                n_resamples=diff_resamples, confidence=confidence)
         diff = result.to_dict()
         diff["change_text"] = [str(c) for c in result.changes]
+    return _document(setup, views, diff, title=title or _source_name(data), source=_source_name(data), label=label,
+                     score=score, by=list(cols.segments.names) if cols.segments is not None else [],
+                     pos_label=cols.pos_label, weighted=weighted, confidence=confidence, titles=[d.title for d in decisions])
+
+
+def build_report_from_curves(curves: dict, names: list[str], *, by=(), label: str, score: str, pos_label=None,
+                             objectives=(), policies=(), cost=None, confidence: float = 0.95, min_support: int = 30,
+                             max_points: int = MAX_POINTS, title: str | None = None,
+                             source: str | None = None) -> Report:
+    """The report from exact, unweighted curves (e.g. counted out of core): ``curves`` maps every key
+    prefix to its curve (``()`` for all rows; see
+    :meth:`thresher.scale.outofcore.StreamCurves.level_curves`), ``names`` are the leaf segments'
+    names in key order. ``policies`` are ``(PolicyMarks, {None | segment name: decision counts})``
+    pairs (:func:`thresher.report.marks.decision_counts`). No policy diff: that pairs rows."""
+    by = (by,) if isinstance(by, str) else tuple(by or ())
+    setup = _setup(objectives, None, None, cost, score, confidence, max_points)
+    check_curve_objectives(setup.objectives)
+    selections = _Selections.from_curves(curves, names, by, setup.objectives, confidence, min_support)
+
+    def view(key, name, curve, segment):
+        marks, keep = selections.marks(segment, curve)
+        for policy_marks, counts in policies:
+            more, thresholds = policy_marks.marks(counts[segment], curve, confidence)
+            marks += more
+            keep += thresholds
+        return view_document(key, name, int(curve.positives + curve.negatives), False, curve, marks=marks,
+                             keep=keep, confidence=confidence, max_points=max_points)
+
+    views = [view("all", "All rows", curves[()], None)]
+    leaves = [k for k in curves if by and len(k) == len(by)]
+    for key, name in zip(leaves, names):
+        views.append(view(f"segment:{name}", name, curves[key], name))
+    return _document(setup, views, None, title=title or source, source=source, label=label, score=score,
+                     by=list(by), pos_label=pos_label, weighted=False, confidence=confidence,
+                     titles=[p.title for p, _ in policies])
+
+
+def _document(setup: _Setup, views: list, diff, *, title, source, label, score, by, pos_label, weighted: bool,
+              confidence: float, titles: list[str]) -> Report:
+    from thresher import __version__
+
+    notes = []
+    if weighted:
+        notes.append("Weighted data: counts are sums of weights; the DeLong AUC interval needs unweighted data "
+                     "and is not shown.")
     return Report({
         "format": 1,
-        "title": title or _source_name(data) or "thresher report",
-        "source": _source_name(data),
+        "title": title or "thresher report",
+        "source": source,
         "generated": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "thresher_version": __version__,
         "label": label,
         "score": score,
-        "by": list(cols.segments.names) if cols.segments is not None else [],
-        "pos_label": _plain(cols.pos_label),
-        "weighted": cols.weight is not None,
+        "by": by,
+        "pos_label": _plain(pos_label),
+        "weighted": weighted,
         "confidence": confidence,
-        "objectives": [o.spec() for o in parsed],
-        "policy": decisions[0].title if decisions else None,
-        "policy_old": decisions[1].title if len(decisions) > 1 else None,
-        "cost": costs,
+        "objectives": [o.spec() for o in setup.objectives],
+        "policy": titles[0] if titles else None,
+        "policy_old": titles[1] if len(titles) > 1 else None,
+        "cost": setup.costs,
         "views": views,
         "diff": diff,
         "notes": notes,

@@ -54,28 +54,32 @@ def infeasible_mark(spec: str, message: str) -> dict:
     return {"kind": "objective", "label": spec, "threshold": None, "at": None, "infeasible": message}
 
 
-class PolicyDecisions:
-    """A policy applied to the report's rows: the rule and tier of every row."""
+def decision_counts(rule: np.ndarray, tier: np.ndarray, y: np.ndarray, weight: np.ndarray | None, n_rules: int,
+                    n_tiers: int) -> np.ndarray:
+    """Weight of the rows per (rule, tier, label): shape ``(n_rules, n_tiers + 1, 2)``, the last tier
+    being "otherwise" (below every tier)."""
+    index = (rule.astype(np.int64) * (n_tiers + 1) + tier) * 2 + (y == 1)
+    flat = np.bincount(index, weights=weight, minlength=n_rules * (n_tiers + 1) * 2)
+    return flat.astype(np.float64).reshape(n_rules, n_tiers + 1, 2)
 
-    def __init__(self, policy: Policy, data, n_rows: int, kind: str):
-        decided = policy.decide(data)
-        if decided.num_rows != n_rows:
-            raise InputError(f"Policy '{policy.name}' v{policy.version} decided {decided.num_rows} rows but the report "
-                             f"has {n_rows}; pass the same data source to both.")
+
+class PolicyMarks:
+    """A policy's marks on a view, from the view's decision counts (:func:`decision_counts`): its
+    tiers on the curve when one rule decides every row of the view, else the realised confusion
+    matrix of each action level."""
+
+    def __init__(self, policy: Policy, kind: str):
         self.policy = policy
         self.kind = kind
-        self.rule = decided.column("segment").combine_chunks().indices.to_numpy(zero_copy_only=False)
-        # tier index into policy.actions; len(actions) means "otherwise" (below every tier)
-        self.tier = decided.column("tier").combine_chunks().indices.to_numpy(zero_copy_only=False)
+        self.actions = list(policy.model.actions)
 
     @property
     def title(self) -> str:
         return f"{self.policy.name} v{self.policy.version}"
 
-    def marks(self, rows: np.ndarray | None, curve: Curve, y: np.ndarray, weight: np.ndarray | None,
-              confidence: float) -> tuple[list[dict], list[float]]:
-        """Marks for the rows of one view, and the thresholds the display curve must keep."""
-        rules = np.unique(self.rule if rows is None else self.rule[rows])
+    def marks(self, counts: np.ndarray, curve: Curve, confidence: float) -> tuple[list[dict], list[float]]:
+        """Marks for one view, and the thresholds the display curve must keep."""
+        rules = np.flatnonzero(counts.sum(axis=(1, 2)) > 0)
         if len(rules) == 1:
             rule = self.policy.rules[int(rules[0])]
             marks = [confusion_mark(self.kind, f"{tier.action} \u2265 {tier.threshold:.6g}", curve.at(tier.threshold),
@@ -83,24 +87,36 @@ class PolicyDecisions:
                                     rule=rule.name, action=tier.action)
                      for tier in rule.tiers]
             return marks, [t.threshold for t in rule.tiers]
-        return self._realised(rows, y, weight, confidence, [self.policy.rules[int(r)].name for r in rules]), []
-
-    def _realised(self, rows, y, weight, confidence, rule_names) -> list[dict]:
+        names = [self.policy.rules[int(r)].name for r in rules]
         # several rules in this view: per action level, the rows flagged at that tier or a stricter one
-        tier = self.tier if rows is None else self.tier[rows]
-        w = np.ones(len(tier)) if weight is None else weight
-        positive = y == 1
-        actions = list(self.policy.model.actions)
-        used = sorted({actions.index(t.action) for r in self.policy.rules for t in r.tiers})
+        used = sorted({self.actions.index(t.action) for r in self.policy.rules for t in r.tiers})
         marks = []
         for level in used:
-            flagged = tier <= level  # "otherwise" is len(actions), never <= a tier level
-            tp = float(w[flagged & positive].sum())
-            fp = float(w[flagged & ~positive].sum())
-            fn = float(w[~flagged & positive].sum())
-            tn = float(w[~flagged & ~positive].sum())
-            c = Confusion(float("nan"), tp, fp, tn, fn)
-            marks.append(confusion_mark(self.kind, f"{actions[level]} or stricter", c, None, confidence=confidence,
-                                        threshold=None, policy=self.title, rule=", ".join(rule_names),
-                                        action=actions[level]))
-        return marks
+            flagged, passed = counts[:, : level + 1].sum(axis=(0, 1)), counts[:, level + 1:].sum(axis=(0, 1))
+            c = Confusion(float("nan"), float(flagged[1]), float(flagged[0]), float(passed[0]), float(passed[1]))
+            marks.append(confusion_mark(self.kind, f"{self.actions[level]} or stricter", c, None,
+                                        confidence=confidence, threshold=None, policy=self.title,
+                                        rule=", ".join(names), action=self.actions[level]))
+        return marks, []
+
+
+class PolicyDecisions(PolicyMarks):
+    """A policy applied to the report's rows (in memory): the rule and tier of every row."""
+
+    def __init__(self, policy: Policy, data, n_rows: int, kind: str):
+        super().__init__(policy, kind)
+        decided = policy.decide(data)
+        if decided.num_rows != n_rows:
+            raise InputError(f"Policy '{policy.name}' v{policy.version} decided {decided.num_rows} rows but the report "
+                             f"has {n_rows}; pass the same data source to both.")
+        self.rule = decided.column("segment").combine_chunks().indices.to_numpy(zero_copy_only=False)
+        # tier index into policy.actions; len(actions) means "otherwise" (below every tier)
+        self.tier = decided.column("tier").combine_chunks().indices.to_numpy(zero_copy_only=False)
+
+    def view_marks(self, rows: np.ndarray | None, curve: Curve, y: np.ndarray, weight: np.ndarray | None,
+                   confidence: float) -> tuple[list[dict], list[float]]:
+        """Marks for the rows of one view (``None``: all rows)."""
+        take = (lambda a: a) if rows is None else (lambda a: a[rows])
+        counts = decision_counts(take(self.rule), take(self.tier), y, weight, len(self.policy.rules),
+                                 len(self.actions))
+        return self.marks(counts, curve, confidence)

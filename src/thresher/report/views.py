@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.data.columns import Columns
 from thresher.metrics.confusion import _number
 from thresher.metrics.curve import Curve
 from thresher.params import Interval, check
@@ -124,9 +123,9 @@ def calibration(curve: Curve, bins: int = CALIBRATION_BINS) -> dict | None:
             "predicted": _numbers(predicted[keep] / weight[keep]), "observed": _numbers(observed[keep] / weight[keep])}
 
 
-def auc_interval(cols: Columns, curve: Curve, confidence: float) -> dict | None:
+def auc_interval(weighted: bool, curve: Curve, confidence: float) -> dict | None:
     """DeLong interval of the ROC AUC (unweighted data with both classes), else None."""
-    if cols.weight is not None:
+    if weighted:
         return None
     r = auc_interval_from_curve(curve, confidence)
     if not np.isfinite(r.low):
@@ -138,18 +137,18 @@ def _numbers(values) -> list:
     return [_number(v) for v in np.asarray(values, dtype=np.float64).tolist()]
 
 
-def view_document(key: str, name: str, cols: Columns, curve: Curve, *, marks: list[dict], keep=(),
+def view_document(key: str, name: str, n: int, weighted: bool, curve: Curve, *, marks: list[dict], keep=(),
                   confidence: float = 0.95, max_points: int = MAX_POINTS) -> dict:
-    """The JSON of one view: totals, areas, the display curve, distributions and marks."""
+    """The JSON of one view of ``n`` rows: totals, areas, the display curve, distributions and marks."""
     shown = display_curve(curve, keep, max_points)
     return {
         "key": key,
         "name": name,
-        "n": len(cols),
+        "n": n,
         "positives": _number(curve.positives),
         "negatives": _number(curve.negatives),
         "roc_auc": _number(curve.roc_auc()),
-        "auc_interval": auc_interval(cols, curve, confidence),
+        "auc_interval": auc_interval(weighted, curve, confidence),
         "average_precision": _number(curve.average_precision()),
         "distinct_scores": len(curve),
         "curve": {"threshold": [float(t) for t in shown.thresholds.tolist()],

@@ -35,10 +35,25 @@ class StreamCurves:
     """Exact curves of a streamed source: overall and per segment, with row counts."""
 
     overall: Curve
-    segments: dict
+    segments: dict  # name -> Curve, one per combination of the ``by`` values
     rows: int
     pos_label: object
     by: tuple
+    keys: tuple = ()  # the segment values of each entry of ``segments``, in the same order
+    fingerprint: str | None = None  # with ``exact_curves(..., fingerprint=True)``
+
+    def level_curves(self) -> dict[tuple, Curve]:
+        """Every key prefix -> its exact curve: ``()`` for all rows, then each prefix of the segment
+        values (outer segments are merges of their inner ones), as
+        :func:`thresher.select.select.select_on_level_curves` takes them."""
+        out: dict[tuple, Curve] = {(): self.overall}
+        leaves = dict(zip(self.keys, self.segments.values()))
+        for depth in range(1, len(self.by)):
+            for key, curve in leaves.items():
+                prefix = key[:depth]
+                out[prefix] = out[prefix].merge(curve) if prefix in out else curve
+        out.update(leaves)
+        return out
 
 
 @contextmanager
@@ -81,10 +96,11 @@ def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: 
 
 
 def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progress: bool = False,
-                 timings: dict | None = None) -> StreamCurves:
+                 timings: dict | None = None, fingerprint: bool = False) -> StreamCurves:
     """Exact curves of any re-readable source (see :func:`thresher.scale.sources.open_source`).
 
-    ``timings``, when given, receives the seconds spent in each phase (for benchmarks)."""
+    ``timings``, when given, receives the seconds spent in each phase (for benchmarks);
+    ``fingerprint`` adds a content hash of the rows (see :class:`StreamFingerprint`)."""
     clock = _Clock(timings)
     source = source if isinstance(source, Source) else open_source(source)
     by = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
@@ -93,8 +109,11 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progr
     total = source.count_rows()
     hist = np.zeros((1 + (8 if by else 0), 2, N_HIGH), np.int64)
     rows = 0
+    digest = StreamFingerprint() if fingerprint else None
     with _progress(total, "counting (pass 1 of 2)", progress) as advance:
         for y, s, seg in _read(source, label, score, by, pos_label, labels, segments, advance):
+            if digest is not None:
+                digest.update(y, s, seg)
             histogram(y, s, _ALL, hist)
             if seg is not None:
                 hist = _grow(hist, 1 + len(segments.keys))
@@ -138,7 +157,35 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progr
                             float(fp[-1]) if len(fp) else 0.0))
     clock("emit curves")
     names = dict(zip(segment_names(segments.keys), curves[1:]))
-    return StreamCurves(curves[0], names, rows, positive, by)
+    return StreamCurves(curves[0], names, rows, positive, by, tuple(segments.keys),
+                        digest.finish(by, segments.keys) if digest is not None else None)
+
+
+class StreamFingerprint:
+    """``sha256-stream:<hex>``: a content hash of streamed rows (labels as 0/1, scores as float64,
+    segment values), the same whatever the batch sizes or the file format. It is not the in-memory
+    :func:`thresher.data.fingerprint.fingerprint` (that one hashes all labels, then all scores): a
+    stream hashes each column separately and then the column digests."""
+
+    def __init__(self):
+        import hashlib
+
+        self._labels, self._scores, self._codes = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+
+    def update(self, y, s, codes) -> None:
+        self._labels.update(np.ascontiguousarray(y, np.uint8).tobytes())
+        self._scores.update(np.ascontiguousarray(s, "<f8").tobytes())
+        if codes is not None:
+            self._codes.update(np.ascontiguousarray(codes, "<i8").tobytes())
+
+    def finish(self, by, keys) -> str:
+        import hashlib
+
+        h = hashlib.sha256(b"thresher-stream-v1")
+        for part in (self._labels, self._scores, self._codes):
+            h.update(part.digest())
+        h.update(repr((tuple(by), [tuple(map(str, k)) for k in keys])).encode())
+        return "sha256-stream:" + h.hexdigest()
 
 
 class _Clock:

@@ -198,27 +198,53 @@ def select_on_segment_curves(overall: Curve, segments: dict[str, Curve], objecti
     A segment with fewer than ``min_support`` positives, or where the objective is infeasible, uses
     the global threshold; its metrics are measured on its own curve.
     """
+    return select_on_level_curves({(): overall, **{(name,): c for name, c in segments.items()}}, objective,
+                                  by=by, min_support=min_support, confidence=confidence, names=list(segments))
+
+
+def select_on_level_curves(curves: dict[tuple, Curve], objective, *, by, min_support: int = 30,
+                           confidence: float = 0.95, names=None) -> SegmentedSelection:
+    """:func:`select_by_segment` on curves: ``curves`` maps every key prefix (``()`` for all rows, then
+    each prefix of the segment values, outermost first) to its exact curve.
+
+    A segment with fewer than ``min_support`` positives, or where the objective is infeasible, uses
+    its parent's threshold (the prefix one shorter; the global choice at the top). ``names`` gives
+    the leaves' names (default: :func:`segment_names` of the leaf keys).
+    """
+    check(min_support, "min_support", "select_on_level_curves", Interval(0, None, integer=True))
     objective = parse(objective)
     if objective.columns():
         raise InputError(f"'{objective.spec()}' needs per-case columns, which curves do not carry; load the data "
                          "in memory for it.")
-    top = select_on_curve(overall, objective, confidence=confidence)
-    points, fallbacks = {}, {}
-    for name, curve in segments.items():
-        reason = None
-        if curve.positives < min_support:
-            reason = f"{curve.positives:g} positives < min_support {min_support}"
-        else:
-            try:
-                points[name] = select_on_curve(curve, objective, confidence=confidence)
-            except InfeasibleError as exc:
-                reason = f"infeasible here ({exc})"
-        if reason is not None:
-            note = f"fallback to global threshold: {reason}"
-            fixed = select_on_curve(curve, Fixed(top.threshold), confidence=confidence)
-            points[name] = OperatingPoint(objective.spec(), fixed.threshold, fixed.confusion, fixed.value_name,
-                                          fixed.value, None, fixed.intervals, confidence, fixed.step_up,
-                                          fixed.step_down, notes=(note,), extra={"fallback_from": "global"})
-            fallbacks[name] = "global"
-    levels = {(): top, **{(name,): p for name, p in points.items()}}
-    return SegmentedSelection(objective.spec(), tuple(by), top, points, fallbacks, min_support, levels)
+    by = (by,) if isinstance(by, str) else tuple(by)
+    top = select_on_curve(curves[()], objective, confidence=confidence)
+    chosen: dict[tuple, OperatingPoint] = {(): top}
+    segments, fallbacks = {}, {}
+    leaves = [k for k in curves if len(k) == len(by)]
+    leaf_names = dict(zip(leaves, names if names is not None else segment_names(leaves)))
+    for depth in range(1, len(by) + 1):
+        prefixes = [k for k in curves if len(k) == depth]
+        prefix_names = leaf_names if depth == len(by) else dict(zip(prefixes, segment_names(prefixes)))
+        for prefix in prefixes:
+            curve = curves[prefix]
+            parent = chosen[prefix[:-1]]
+            parent_name = "global" if depth == 1 else segment_names([prefix[:-1]])[0]
+            reason = None
+            if curve.positives < min_support:
+                reason = f"{curve.positives:g} positives < min_support {min_support}"
+            else:
+                try:
+                    point = select_on_curve(curve, objective, confidence=confidence)
+                except InfeasibleError as exc:
+                    reason = f"infeasible here ({exc})"
+            if reason is not None:
+                note = f"fallback to {parent_name} threshold: {reason}"
+                fixed = select_on_curve(curve, Fixed(parent.threshold), confidence=confidence)
+                point = OperatingPoint(objective.spec(), fixed.threshold, fixed.confusion, fixed.value_name,
+                                       fixed.value, None, fixed.intervals, confidence, fixed.step_up,
+                                       fixed.step_down, notes=(note,), extra={"fallback_from": parent_name})
+                fallbacks[prefix_names[prefix]] = parent_name
+            chosen[prefix] = point
+            if depth == len(by):
+                segments[prefix_names[prefix]] = point
+    return SegmentedSelection(objective.spec(), by, top, segments, fallbacks, min_support, chosen)
