@@ -134,7 +134,15 @@ def _json_type(value) -> str:
         type(value), "a number")
 
 
+_SCALAR_TYPES = frozenset(SCALARS)
+
+
 def check_case(case, score_keys: tuple[str, ...], fields: list[str], loc: tuple = ()) -> None:
+    if type(case) is dict:  # the common, valid case in a few type checks; anything else is walked below
+        cid, score = case.get("id"), case.get(score_keys[0])
+        if type(cid) in (str, int) and type(score) in (float, int) and math.isfinite(score) \
+                and all(type(case.get(f, case)) in _SCALAR_TYPES for f in fields):
+            return
     found = _case_problems(case, loc, score_keys, fields)
     if found:
         raise RequestError(422, found)

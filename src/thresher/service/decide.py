@@ -14,7 +14,6 @@ import time
 import itertools
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from itertools import repeat
 
 import numpy as np
@@ -35,9 +34,17 @@ def request_id() -> str:
     return f"{_PROCESS}{next(_SEQUENCE):016x}"
 
 
+_SECOND = (0, "1970-01-01T00:00:00")  # the last whole second formatted: strftime once a second, not per request
+
+
 def utc_now() -> str:
     """Fixed-width ISO-8601 UTC time (sorts as text): ``2026-01-31T12:00:00.000000Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _SECOND
+    micros = time.time_ns() // 1000
+    second, fraction = divmod(micros, 1_000_000)
+    if second != _SECOND[0]:
+        _SECOND = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_SECOND[1]}.{fraction:06d}Z"
 
 
 def policy_entry(decider: "Decider") -> PolicyEntry:
@@ -64,6 +71,7 @@ class AuditBatch:
     segment_fields: str  # JSON array of the policy's segment field names
     rows: bytes
     count: int
+    row: tuple | None = None  # a one-case request's row as bound values: (case_id text, score, segments JSON, code)
 
 
 @dataclass
@@ -130,8 +138,10 @@ class Decider:
                     "threshold": threshold, "segment": d["segment"], "policy": self.name,
                     "policy_version": self.version}
         code = self._rule_index[d["segment"]] * (self._n_actions + 1) + self._tier_index[d["tier"]]
-        row = [case["id"], score, list(segments.values()), code]
-        audit = AuditBatch(rid, utc_now(), self.name, self.version, self.fields_json, orjson.dumps([row]), 1)
+        values = list(segments.values())
+        row = [case["id"], score, values, code]
+        audit = AuditBatch(rid, utc_now(), self.name, self.version, self.fields_json, orjson.dumps([row]), 1,
+                           (str(case["id"]), float(score), orjson.dumps(values).decode(), code))
         return Outcome(document, audit, [(d["action"], d["segment"], 1)])
 
     def decide_batch(self, cases: list) -> Outcome:

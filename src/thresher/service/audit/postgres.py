@@ -52,6 +52,7 @@ _TIME = """to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"
 
 class PostgresAuditStore:
     kind = "postgresql"
+    quick_commit = False  # a commit is a network round trip: always on the writer thread
 
     def __init__(self, url: str):
         self.url = url

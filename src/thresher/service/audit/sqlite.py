@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS thresher_policies (
 """
 INSERT_REQUEST = ("INSERT INTO thresher_requests (request_id, decided_at, policy_name, policy_version, segment_fields, "
                   "decisions) VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_DECISION = "INSERT INTO thresher_request_decisions VALUES (?, 0, ?, ?, ?, ?)"  # a one-case request
 INSERT_DECISIONS = ("INSERT INTO thresher_request_decisions SELECT ?, key, value->>0, value->>1, value->2, value->>3 "
                     "FROM json_each(?)")
 
@@ -78,6 +79,7 @@ class SQLiteAuditStore:
         self.path = path
         self.url = f"sqlite:///{path}"
         self.synchronous = synchronous
+        self.quick_commit = synchronous == "normal"  # no fsync: the writer may commit on the caller's thread
         if not Path(path).parent.exists():
             raise AuditError(f"Cannot open the audit log '{path}': the folder '{Path(path).parent}' does not exist. "
                              "Create it or point --audit elsewhere.")
@@ -104,7 +106,10 @@ class SQLiteAuditStore:
             for b in batches:
                 request = db.execute(INSERT_REQUEST, (b.request_id, b.decided_at, b.policy_name, b.policy_version,
                                                       b.segment_fields, b.count)).lastrowid
-                db.execute(INSERT_DECISIONS, (request, b.rows.decode()))
+                if b.row is not None:  # binding one row beats parsing a one-element JSON array
+                    db.execute(INSERT_DECISION, (request, *b.row))
+                else:
+                    db.execute(INSERT_DECISIONS, (request, b.rows.decode()))
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:

@@ -7,6 +7,13 @@ transaction, commits (one fsync), then wakes every waiting request with a single
 grows by itself while the previous commit runs. Only after the commit does a request answer 200,
 so a decision the client saw is always in the log. A failed group is retried batch by batch, so a
 bad batch fails its own request (5xx), not its neighbours.
+
+A store whose commit waits for neither a disk nor a network (``quick_commit``: SQLite with
+``synchronous=normal``) lets a small request skip the thread: when the writer is idle and nothing is
+queued, the request commits on the event loop's own thread while holding the writer's lock, which
+saves the two thread wake-ups (to the writer and back to the loop) that otherwise dominate a
+single decision's latency. A commit that waits for an fsync never runs there: it would stall the
+loop, and every request behind it would then commit alone instead of in a group.
 """
 
 from __future__ import annotations
@@ -19,9 +26,13 @@ from collections import deque
 from thresher.service.audit.store import AuditError
 
 
+INLINE_MAX_ROWS = 64  # larger requests keep the thread: their insert runs beside the loop, GIL released
+
+
 class AuditWriter:
     def __init__(self, store, *, max_group_rows: int = 100_000, max_backlog_rows: int = 2_000_000, metrics=None):
         self.store = store
+        self.inline = bool(getattr(store, "quick_commit", False))
         self.max_group_rows = max_group_rows
         self.max_backlog_rows = max_backlog_rows
         self.metrics = metrics
@@ -39,6 +50,8 @@ class AuditWriter:
         """Return once ``batch`` is committed; raise :class:`AuditError` if it could not be, or not
         within ``timeout`` seconds (it may still be committed later: the log can hold a decision the
         client never saw, never the reverse)."""
+        if self.inline and batch.count <= INLINE_MAX_ROWS and self._commit_inline(batch):
+            return
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._cond:
@@ -56,6 +69,17 @@ class AuditWriter:
             await future
         finally:
             timer.cancel()
+
+    def _commit_inline(self, batch) -> bool:
+        """Commit ``batch`` on this thread if the writer thread is idle with nothing queued (False
+        otherwise). Holding the condition's lock keeps the thread waiting, so the store has one user."""
+        with self._cond:
+            if not self._idle or self._pending or self._closing:
+                return False
+            (_, error), = self._commit([(batch, None, None)])
+        if error is not None:
+            raise error
+        return True
 
     async def call(self, fn):
         """Run ``fn(store)`` on the writer thread (so one connection serves everything); its result."""
