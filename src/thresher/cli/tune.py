@@ -39,6 +39,11 @@ def add_parser(sub) -> None:
     g.add_argument("--sql", help="read the rows of a DuckDB query instead of DATA")
     g.add_argument("--db", help="the database --sql runs in: a DuckDB file, or a postgresql:// URL")
     g.add_argument("--in-memory", action="store_true", help="never switch to out-of-core counting")
+    g.add_argument("--bins", type=int, help="binned mode: choose from N score bins (constant memory), report the "
+                                            "worst-case bounds, then refine exactly around the choice")
+    g.add_argument("--range", default="0,1", metavar="LO,HI", help="score range of the bins (default 0,1)")
+    g.add_argument("--no-refine", action="store_true",
+                   help="with --bins: one pass only (the choice is the best bin edge, with its bounds)")
     p.set_defaults(run=run)
 
 
@@ -56,6 +61,8 @@ def run(args) -> int:
     confidence = 0.95 if args.confidence is None else args.confidence
     objectives = [_objective(s, args.confidence) for s in args.objective]
     require_source(args)
+    if args.bins:
+        return run_binned(args, objectives, confidence)
     if use_out_of_core(args):
         return run_streamed(args, objectives, confidence)
     extra = sorted({c for o in objectives for c in o.columns()})
@@ -97,6 +104,35 @@ def run_streamed(args, objectives, confidence: float) -> int:
             result = select_on_curve(curves.overall, objective, confidence=confidence).to_dict()
             result["segments"] = {}
         results.append(result)
+    document = results[0] if len(results) == 1 else {"results": results}
+    if args.json != "-":
+        for result in results:
+            render(result, args.data or "sql")
+    if args.json:
+        write_json(document, args.json)
+    return 0
+
+
+def run_binned(args, objectives, confidence: float) -> int:
+    """``--bins N``: one binned pass with worst-case bounds, then (unless --no-refine) an exact pass
+    over the rows of the bins where the best threshold can lie."""
+    from thresher.errors import InputError
+    from thresher.scale.binned_select import select_binned
+
+    if args.weight:
+        raise InputError("Binned tuning does not take weights yet; drop --bins (exact, in memory) if you need them.")
+    if args.bootstrap:
+        raise InputError("--bootstrap needs the rows in memory; drop --bins.")
+    try:
+        lo, hi = (float(v) for v in args.range.split(","))
+    except ValueError:
+        raise InputError(f"--range takes LO,HI such as 0,1; got '{args.range}'.") from None
+    results = []
+    for objective in objectives:
+        chosen = select_binned(args.data, label=args.label, score=args.score, objective=objective, by=args.by,
+                               pos_label=args.pos_label, bins=args.bins, range=(lo, hi), refine=not args.no_refine,
+                               min_support=args.min_support, confidence=confidence, sql=args.sql, database=args.db)
+        results.append(chosen.to_dict())
     document = results[0] if len(results) == 1 else {"results": results}
     if args.json != "-":
         for result in results:
@@ -174,3 +210,22 @@ def render(result: dict, title: str) -> None:
                                                                 if b["infeasible_resamples"] else ""))
     for note in result.get("notes", []):
         console.print(f"  note: {note}")
+    if "binned" in result:
+        render_binned(result["binned"])
+
+
+def render_binned(binned: dict) -> None:
+    b = binned["bounds"]
+    ranges = ", ".join(f"[{fmt(lo, 4)}, {fmt(hi, 4)})" for lo, hi in b["threshold_ranges"]) or "none"
+    console.print(f"  binned ({binned['bins']} bins on [{binned['range'][0]:g}, {binned['range'][1]:g}]): best bin "
+                  f"edge {b['value_name']} {fmt(b['at_best_edge'], 4)}, no threshold beats {fmt(b['best_possible'], 4)}; "
+                  f"a better one can only lie in {ranges} (precision {fmt(b['precision_range'][0], 3)}-"
+                  f"{fmt(b['precision_range'][1], 3)}, recall {fmt(b['recall_range'][0], 3)}-"
+                  f"{fmt(b['recall_range'][1], 3)} there)")
+    if binned["refined"]:
+        console.print(f"  refined: {fmt(binned['refined_rows'])} rows in those bins counted exactly; the choice "
+                      "above is exact (the same as counting every row)")
+    elif binned.get("note"):
+        console.print(f"  {binned['note']}")
+    else:
+        console.print("  not refined (--no-refine): the choice is the best bin edge; its metrics are exact")

@@ -15,7 +15,11 @@ _PERIOD_UNITS = {"hour": "h", "day": "D", "week": "W"}
 
 
 def with_top(curve: Curve) -> Curve:
-    """The candidate points: every curve point plus "flag nothing" just above the top score."""
+    """The candidate points: every curve point plus "flag nothing" just above the top score (unless
+    the curve already starts there, with nothing flagged, as a binned curve built from its top score
+    does)."""
+    if len(curve) and curve.tp[0] == 0 and curve.fp[0] == 0:
+        return curve
     top = np.nextafter(float(curve.thresholds[0]), np.inf) if len(curve) else np.inf
     return Curve(np.concatenate([[top], curve.thresholds.astype(np.float64)]), np.concatenate([[0.0], curve.tp]),
                  np.concatenate([[0.0], curve.fp]), curve.positives, curve.negatives, curve.exact)
