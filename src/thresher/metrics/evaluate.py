@@ -69,6 +69,8 @@ class Summary:
             # binned: areas are estimates; these intervals are guaranteed to contain the exact values
             out["roc_auc_bounds"] = [_number(v) for v in self.curve.roc_auc_bounds()]
             out["average_precision_bounds"] = [_number(v) for v in self.curve.average_precision_bounds()]
+            # the confusion matrix at the threshold is counted row by row in the same pass: no error
+            out["at_threshold_error"] = {"precision": 0.0, "recall": 0.0, "counted": "exactly, in the same pass"}
         return out
 
 
