@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS thresher_policies (
 """
 INSERT_REQUEST = ("INSERT INTO thresher_requests (request_id, decided_at, policy_name, policy_version, segment_fields, "
                   "decisions) VALUES (?, ?, ?, ?, ?, ?)")
+CHECKPOINT_COMMITS, CHECKPOINT_ROWS = 500, 50_000  # about SQLite's own 1,000 WAL pages, a few MB
 INSERT_DECISION = "INSERT INTO thresher_request_decisions VALUES (?, 0, ?, ?, ?, ?)"  # a one-case request
 INSERT_DECISIONS = ("INSERT INTO thresher_request_decisions SELECT ?, key, value->>0, value->>1, value->2, value->>3 "
                     "FROM json_each(?)")
@@ -80,6 +81,7 @@ class SQLiteAuditStore:
         self.url = f"sqlite:///{path}"
         self.synchronous = synchronous
         self.quick_commit = synchronous == "normal"  # no fsync: the writer may commit on the caller's thread
+        self._since_checkpoint = [0, 0]  # commits, decisions
         if not Path(path).parent.exists():
             raise AuditError(f"Cannot open the audit log '{path}': the folder '{Path(path).parent}' does not exist. "
                              "Create it or point --audit elsewhere.")
@@ -89,6 +91,8 @@ class SQLiteAuditStore:
             # FULL: the WAL is fsynced at every commit, so a decision survives a power cut; NORMAL (opt-in):
             # written to the OS at every commit, so it survives a crash of the server but not of the machine
             self._db.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'normal' else 'FULL'}")
+            if self.quick_commit:  # a commit may run on the event loop: checkpoints go to the writer thread
+                self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise AuditError(f"Cannot open the audit log '{path}': {exc}. Check the path and its permissions.") \
@@ -115,6 +119,24 @@ class SQLiteAuditStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise AuditError(f"Writing the audit log '{self.path}' failed: {exc}.") from None
+        self._since_checkpoint[0] += 1
+        self._since_checkpoint[1] += sum(b.count for b in batches)
+
+    @property
+    def checkpoint_due(self) -> bool:
+        """With ``quick_commit`` SQLite does not checkpoint by itself: true when :meth:`checkpoint` should run."""
+        commits, rows = self._since_checkpoint
+        return self.quick_commit and (commits >= CHECKPOINT_COMMITS or rows >= CHECKPOINT_ROWS)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database file, as SQLite's automatic checkpoint does (PASSIVE:
+        it waits for no reader), on the writing connection: no write meanwhile, so the next commit can
+        start the WAL over from its beginning instead of growing it."""
+        self._since_checkpoint = [0, 0]
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            raise AuditError(f"Checkpointing the audit log '{self.path}' failed: {exc}.") from None
 
     def register_policy(self, entry) -> None:
         """Record a policy version and its outcome table (once); refuse a version taken by other rules."""

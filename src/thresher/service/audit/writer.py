@@ -13,7 +13,10 @@ A store whose commit waits for neither a disk nor a network (``quick_commit``: S
 queued, the request commits on the event loop's own thread while holding the writer's lock, which
 saves the two thread wake-ups (to the writer and back to the loop) that otherwise dominate a
 single decision's latency. A commit that waits for an fsync never runs there: it would stall the
-loop, and every request behind it would then commit alone instead of in a group.
+loop, and every request behind it would then commit alone instead of in a group. Such a store
+also leaves its checkpoints (``checkpoint_due`` / ``checkpoint()``: copying the SQLite WAL back into
+the database, with an fsync, a few milliseconds every few hundred commits) to this thread: the
+loop goes on meanwhile, and what arrives is queued for the next group commit.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections import deque
 from thresher.service.audit.store import AuditError
 
 
+CHECKPOINT = ("checkpoint",)  # a queue item: run the store's checkpoint
 INLINE_MAX_ROWS = 64  # larger requests keep the thread: their insert runs beside the loop, GIL released
 
 
@@ -41,7 +45,8 @@ class AuditWriter:
         self._pending: deque = deque()
         self._cond = threading.Condition()
         self._closing = False
-        self._idle = False
+        self._idle = False  # the thread waits for work (a new item must wake it)
+        self._using_store = False  # the thread is committing or calling: the store is taken
         self._thread = threading.Thread(target=self._run, name="thresher-audit-writer", daemon=True)
         self._thread.start()
 
@@ -74,12 +79,17 @@ class AuditWriter:
         """Commit ``batch`` on this thread if the writer thread is idle with nothing queued (False
         otherwise). Holding the condition's lock keeps the thread waiting, so the store has one user."""
         with self._cond:
-            if not self._idle or self._pending or self._closing:
+            if self._using_store or self._pending or self._closing:
                 return False
             (_, error), = self._commit([(batch, None, None)])
+            if self._checkpoint_due():
+                self._cond.notify()  # the thread checkpoints, off the loop
         if error is not None:
             raise error
         return True
+
+    def _checkpoint_due(self) -> bool:
+        return self.inline and getattr(self.store, "checkpoint_due", False)
 
     async def call(self, fn):
         """Run ``fn(store)`` on the writer thread (so one connection serves everything); its result."""
@@ -105,12 +115,16 @@ class AuditWriter:
     # the writer thread --------------------------------------------------------------------------
     def _take(self) -> list:
         with self._cond:
-            while not self._pending and not self._closing:
+            while not self._pending and not self._closing and not self._checkpoint_due():
                 self._idle = True
                 self._cond.wait()
                 self._idle = False
+            if self._checkpoint_due():  # before the queue: under steady load the queue is never empty
+                self._using_store = True
+                return [CHECKPOINT]
             if not self._pending:
                 return []
+            self._using_store = True
             first = self._pending.popleft()
             if callable(first[0]):
                 return [first]
@@ -126,16 +140,27 @@ class AuditWriter:
             group = self._take()
             if not group:
                 return
+            if group[0] is CHECKPOINT:
+                try:
+                    self.store.checkpoint()
+                except Exception as exc:  # the log stays correct, only its WAL file grows; the next one retries
+                    self.last_error = f"Checkpointing the audit log failed: {exc}"
+                with self._cond:
+                    self._using_store = False
+                continue
             if callable(group[0][0]):
                 fn, loop, future = group[0]
                 try:
                     outcome = (fn(self.store), None)
                 except Exception as exc:  # handed to the awaiting coroutine
                     outcome = (None, exc)
+                with self._cond:
+                    self._using_store = False
                 _wake(loop, [(future, outcome)])
                 continue
             settled = self._commit(group)
             with self._cond:
+                self._using_store = False
                 self.backlog_rows -= sum(item[0].count for item in group)
             by_loop: dict = {}
             for (_, loop, future), outcome in zip(group, settled):
