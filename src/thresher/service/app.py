@@ -8,6 +8,7 @@ field path in ``path``) and ``{"detail": "..."}`` otherwise (401, 403, 409, 413,
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -150,6 +151,10 @@ def create_app(policy_path, audit_url: str = "sqlite:///thresher-audit.db", *, m
         # numba's thread pool per request costs more than it saves, and requests already run side by side
         numba.set_num_threads(1)
         warm_up(d)
+        # what start-up loaded (FastAPI, pydantic, numpy, pyarrow, the policy) lives as long as the process:
+        # out of the collector's sight, the full collections that large batches set off stay short
+        gc.collect()
+        gc.freeze()
         poller = asyncio.create_task(_poll()) if reload_interval > 0 else None
         log.info("serving policy %s v%s, audit log %s", d.name, d.version, redact(audit_url))
         try:
@@ -185,11 +190,9 @@ def create_app(policy_path, audit_url: str = "sqlite:///thresher-audit.db", *, m
             return await _send_json(send, 503, orjson.dumps({"detail": detail}))
         except ClientGone:
             return
-        metrics.decided(outcome.counts, "batch" if "decisions" in outcome.document else "single",
-                        time.perf_counter() - start)
+        metrics.decided(outcome.counts, outcome.kind, time.perf_counter() - start)
         metrics.request("decide", 200)
-        await _send_json(send, 200, orjson.dumps(outcome.document),
-                         ((b"x-request-id", outcome.audit.request_id.encode()),))
+        await _send_json(send, 200, outcome.body, ((b"x-request-id", outcome.audit.request_id.encode()),))
 
     @app.post("/v1/decide", openapi_extra=DECIDE_BODY, responses=DECIDE_RESPONSES, response_class=Response,
               summary="Decide one case or a batch")

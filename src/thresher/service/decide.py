@@ -76,7 +76,8 @@ class AuditBatch:
 
 @dataclass
 class Outcome:
-    document: dict
+    body: bytes  # the JSON response
+    kind: str  # "single" or "batch"
     audit: AuditBatch
     counts: list[tuple[str, str, int]]  # (action, segment rule, decisions)
 
@@ -96,14 +97,16 @@ class Decider:
         self.fields = list(policy.segments)
         self.fields_json = orjson.dumps(self.fields).decode()
         self.score_keys = ("score",) if policy.score == "score" else ("score", policy.score)
-        self._actions = np.array(list(policy.model.actions), dtype=object)
-        self._tiers = np.array([*policy.model.actions, "otherwise"], dtype=object)
-        self._rules = np.array([r.name for r in policy.rules], dtype=object)
-        self._n_actions = len(self._actions)
-        self._n_rules = len(self._rules)
+        self._n_actions = len(policy.model.actions)
         self._rule_index = {r.name: i for i, r in enumerate(policy.rules)}
-        self._tier_index = {t: i for i, t in enumerate(self._tiers)}
+        self._tier_index = {t: i for i, t in enumerate([*policy.model.actions, "otherwise"])}
         self.outcomes = outcome_table(policy)
+        self._outcome_of = [None] * (len(policy.rules) * (self._n_actions + 1))  # code -> (action, rule)
+        self._json_of = [b""] * len(self._outcome_of)  # code -> the decision's JSON after its id
+        for code, action, tier, threshold, rule in self.outcomes:
+            self._outcome_of[code] = (action, rule)
+            self._json_of[code] = b"," + orjson.dumps({"action": action, "tier": tier, "threshold": threshold,
+                                                       "segment": rule})[1:-1]
         self.describe = {"name": self.name, "version": self.version, "sha256": self.digest,
                          "score": policy.score, "segments": self.fields, "actions": list(policy.model.actions),
                          "loaded_at": self.loaded_at, "source": source, "policy": self.document}
@@ -142,34 +145,31 @@ class Decider:
         row = [case["id"], score, values, code]
         audit = AuditBatch(rid, utc_now(), self.name, self.version, self.fields_json, orjson.dumps([row]), 1,
                            (str(case["id"]), float(score), orjson.dumps(values).decode(), code))
-        return Outcome(document, audit, [(d["action"], d["segment"], 1)])
+        return Outcome(orjson.dumps(document), "single", audit, [(d["action"], d["segment"], 1)])
 
     def decide_batch(self, cases: list) -> Outcome:
         columns = batch_columns(cases, self.score_keys, self.fields)
         table = pa.table({self.policy.score: columns.score_array,
                           **dict(zip(self.fields, columns.segment_arrays))})
         out = self.policy.decide_table(table)
-        action_codes = out.column("action").chunk(0).indices.to_numpy()
         rule_codes = out.column("segment").chunk(0).indices.to_numpy()
         tier_codes = out.column("tier").chunk(0).indices.to_numpy()
-        actions = self._actions[action_codes].tolist()
-        tiers = self._tiers[tier_codes].tolist()
-        rules = self._rules[rule_codes].tolist()
-        thresholds = out.column("threshold").to_numpy().tolist()  # NaN (no tier) -> JSON null
+        # the outcome code names action, tier, threshold and rule at once: each decision's JSON is its
+        # id and the code's ready-made text (no dict per case), and the audit row stores the code
+        code_array = rule_codes.astype(np.int64) * (self._n_actions + 1) + tier_codes
+        codes = code_array.tolist()
+        n = len(codes)
         rid = request_id()
-        decisions = [{"id": i, "action": a, "tier": t, "threshold": th, "segment": s}
-                     for i, a, t, th, s in zip(columns.ids, actions, tiers, thresholds, rules)]
-        document = {"request_id": rid, "policy": self.name, "policy_version": self.version,
-                    "count": len(decisions), "decisions": decisions}
-        per_row = zip(*columns.segments) if self.fields else repeat((), len(actions))
-        codes = (rule_codes.astype(np.int64) * (self._n_actions + 1) + tier_codes).tolist()
+        head = orjson.dumps({"request_id": rid, "policy": self.name, "policy_version": self.version, "count": n})
+        decisions = b"},{".join(map(b"".join, zip(repeat(b'"id":', n), map(orjson.dumps, columns.ids),
+                                                    map(self._json_of.__getitem__, codes))))
+        body = b"".join((head[:-1], b',"decisions":[{', decisions, b"}]}"))
+        per_row = zip(*columns.segments) if self.fields else repeat((), n)
         rows = orjson.dumps(list(zip(columns.ids, columns.scores, per_row, codes)))
-        audit = AuditBatch(rid, utc_now(), self.name, self.version, self.fields_json, rows, len(decisions))
-        pair = np.bincount(action_codes.astype(np.int64) * self._n_rules + rule_codes,
-                           minlength=self._n_actions * self._n_rules)
-        counts = [(self._actions[k // self._n_rules], self._rules[k % self._n_rules], int(pair[k]))
-                  for k in np.flatnonzero(pair)]
-        return Outcome(document, audit, counts)
+        audit = AuditBatch(rid, utc_now(), self.name, self.version, self.fields_json, rows, n)
+        tally = np.bincount(code_array)
+        counts = [(*self._outcome_of[code], int(tally[code])) for code in np.flatnonzero(tally)]
+        return Outcome(body, "batch", audit, counts)
 
 
 def outcome_table(policy: Policy) -> tuple:
