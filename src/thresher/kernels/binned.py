@@ -66,13 +66,17 @@ def binned_counts(y, score, edges, weight=None):
     return _binned(y, score, w, weighted, np.asarray(edges, np.float64))
 
 
-@nb.njit(cache=True, nogil=True)
 def bin_index(score, edges):
     """The bin of every score, as :func:`binned_counts` places it (int32)."""
+    out = np.empty(score.shape[0], np.int32)
+    _bin_index(score, edges, out)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _bin_index(score, edges, out):
     bins = edges.shape[0] - 1
     lo = edges[0]
     scale = bins / (edges[bins] - lo)
-    out = np.empty(score.shape[0], np.int32)
     for k in range(score.shape[0]):
         out[k] = _bin_of(score[k], lo, scale, edges, bins)
-    return out

@@ -189,15 +189,11 @@ def _starts_from_top(distinct, sum_pos, sum_neg):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, total, bases):
+def _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, bases, out_thr, out_tp, out_fp):
     n_buckets = pos_start.shape[0] - 1
-    out_thr = np.empty(total, bases.dtype)
-    out_tp = np.empty(total, np.float64)
-    out_fp = np.empty(total, np.float64)
     for b in nb.prange(n_buckets):
         _walk(values, weights, weighted, pos_start[b], pos_start[b + 1], neg_start[b], neg_start[b + 1],
               ctp[b], cfp[b], out_thr, out_tp, out_fp, at[b], True, bases[b])
-    return out_thr, out_tp, out_fp
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -257,7 +253,12 @@ class Buckets:
 def _counts(values, weights, weighted, pos_start, neg_start, bases, measured=None):
     distinct, sum_pos, sum_neg = measured or _measure_parts(values, weights, weighted, pos_start, neg_start)
     at, ctp, cfp = _starts_from_top(distinct, sum_pos, sum_neg)
-    return _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, int(at[-1]), bases)
+    # outputs allocated by numpy, not inside the kernel: numpy asks for transparent huge pages on large
+    # arrays, so first-touch page faults (most of the time at 1e7 distinct scores) drop ~500-fold
+    total = int(at[-1])
+    out = np.empty(total, bases.dtype), np.empty(total, np.float64), np.empty(total, np.float64)
+    _emit(values, weights, weighted, pos_start, neg_start, at, ctp, cfp, bases, *out)
+    return out
 
 
 def counts_from_parts(values, pos_start, neg_start, bases):

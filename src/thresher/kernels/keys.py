@@ -27,17 +27,17 @@ def _key(bits, s):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _bits_of_keys(keys):
-    bits = np.empty(keys.shape[0], np.int32)
+def _bits_of_keys(keys, bits):
     for i in nb.prange(keys.shape[0]):
         k = keys[i] - _OFFSET
         bits[i] = np.int32(k ^ _FOLD if k < 0 else k)
-    return bits
 
 
 def floats_of_keys(keys: np.ndarray) -> np.ndarray:
     """The float32 scores of unsigned keys (inverse of the key transform)."""
-    return _bits_of_keys(keys).view(np.float32)
+    bits = np.empty(keys.shape[0], np.int32)  # numpy's allocation: huge pages when large
+    _bits_of_keys(keys, bits)
+    return bits.view(np.float32)
 
 
 @nb.njit(cache=True, nogil=True)

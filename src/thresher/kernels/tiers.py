@@ -6,14 +6,19 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
 def decide_rows(score, rule, thresholds, n_tiers, tier_action, otherwise, no_tier):
     """Per row: action code, tier code (the tier's action, or ``no_tier`` below every tier) and the
-    deciding threshold (the lowest tier's when no tier is reached; NaN for a rule without tiers)."""
+    deciding threshold (the lowest tier's when no tier is reached; NaN for a rule without tiers).
+    The outputs are numpy's allocations (huge pages on large arrays), filled by the kernel."""
     n = score.shape[0]
-    action = np.empty(n, np.int8)
-    tier = np.empty(n, np.int8)
-    threshold = np.empty(n, np.float64)
+    out = np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.float64)
+    _decide(score, rule, thresholds, n_tiers, tier_action, otherwise, no_tier, *out)
+    return out
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _decide(score, rule, thresholds, n_tiers, tier_action, otherwise, no_tier, action, tier, threshold):
+    n = score.shape[0]
     for i in nb.prange(n):
         r = rule[i]
         s = score[i]
@@ -29,4 +34,3 @@ def decide_rows(score, rule, thresholds, n_tiers, tier_action, otherwise, no_tie
             action[i] = otherwise[r]
             tier[i] = no_tier
             threshold[i] = thresholds[r, k - 1] if k > 0 else np.nan
-    return action, tier, threshold
