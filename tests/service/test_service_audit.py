@@ -1,6 +1,7 @@
 """The audit log: PostgreSQL and SQLite stores, failures that fail the request, query and replay,
 and SIGKILL in the middle of a load: every decision answered 200 is in the log."""
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -76,11 +77,12 @@ def test_postgres_audit_query_and_replay(serve, policy_path, tmp_path, postgres_
     assert f"{report['changed']:,} decision(s) would change" in replay.stdout and "changes" in replay.stdout
 
 
-@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+@pytest.mark.parametrize("store", ["sqlite", "sqlite-normal", "postgres"])
 def test_a_failed_audit_write_fails_the_request(serve, policy_path, tmp_path, request, store):
-    """A real failure: the database refuses one case id (a trigger / a check constraint)."""
-    if store == "sqlite":
-        url = f"sqlite:///{tmp_path / 'audit.db'}"
+    """A real failure: the database refuses one case id (a trigger / a check constraint). With
+    synchronous=normal small requests commit on the event loop: a failure there fails only its own."""
+    if store.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'audit.db'}" + ("?synchronous=normal" if store == "sqlite-normal" else "")
         server = serve(policy_path, url)
         with sqlite3.connect(tmp_path / "audit.db") as db:
             db.execute("CREATE TRIGGER refuse BEFORE INSERT ON thresher_request_decisions WHEN NEW.case_id = 'poison' "
@@ -110,10 +112,13 @@ def test_a_failed_audit_write_fails_the_request(serve, policy_path, tmp_path, re
         assert "decisions" not in results["poison"].json()
         assert all(results[f"ok{i}"].status_code == 200 for i in range(4))  # a bad batch fails only itself
         assert server.decide({"id": "after", "score": 0.1, "student": "no", "region": None}).status_code == 200
-        assert "thresher_audit_failed_decisions_total 4" in server.metrics()
+        alone = server.decide({"id": "poison", "score": 0.9, "student": "yes", "region": "north"})
+        assert alone.status_code == 503 and "refuse" in alone.json()["detail"]
+        assert server.decide({"id": "after2", "score": 0.9, "student": "yes", "region": "north"}).status_code == 200
+        assert "thresher_audit_failed_decisions_total 5" in server.metrics()
         logged = json.loads(cli("audit", "query", "--audit", url, "--json", "-").stdout)
         ids = {row["case_id"] for row in logged}
-        assert "poison" not in ids and "k0" in ids and "after" in ids and len(logged) >= 201
+        assert "poison" not in ids and {"k0", "after", "after2"} <= ids and len(logged) >= 202
     finally:
         if store == "postgres":
             with psycopg.connect(url, autocommit=True) as conn:
@@ -162,3 +167,62 @@ def test_sigkill_mid_load_loses_no_answered_decision(serve, policy_path, tmp_pat
         logged = Counter(conn.execute("SELECT request_id, case_id FROM thresher_decisions").fetchall())
     missing = [(rid, cid) for rid, ids in answered for cid in ids if logged[(rid, str(cid))] != 1]
     assert not missing, f"{len(missing)} answered decisions are not in the audit log, e.g. {missing[:3]}"
+
+
+def test_sqlite_normal_checkpoints_on_the_writer_thread(tmp_path):
+    """With synchronous=normal a single decision commits on the event loop, so SQLite's automatic
+    checkpoint (a few ms, with an fsync) is off there and the writer thread runs it instead."""
+    from thresher.service.audit.sqlite import CHECKPOINT_COMMITS
+    from thresher.service.audit.writer import AuditWriter
+    from thresher.service.decide import Decider, policy_entry
+
+    store = open_store(f"sqlite:///{tmp_path / 'audit.db'}?synchronous=normal")
+    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    checkpoints, commits = [], []
+    checkpoint, write = store.checkpoint, store.write
+    store.checkpoint = lambda: (checkpoints.append(threading.current_thread().name), checkpoint())
+    store.write = lambda batches: (commits.append(threading.current_thread().name), write(batches))
+    decider = Decider(Policy.from_dict(__import__("yaml").safe_load(policy_text())), source="test", max_batch=10)
+    loop_thread = threading.current_thread().name
+
+    async def load():
+        writer = AuditWriter(store)
+        await writer.call(lambda s: s.register_policy(policy_entry(decider)))
+        for i in range(2 * CHECKPOINT_COMMITS + 10):
+            body = json.dumps({"id": i, "score": 0.5, "student": "yes", "region": "north"}).encode()
+            await writer.write(decider.decide(body).audit)
+        await asyncio.sleep(0.2)  # the thread's last checkpoint
+        writer.close()
+
+    asyncio.run(load())
+    assert commits.count(loop_thread) > CHECKPOINT_COMMITS  # most commits ran inline, on the loop's thread
+    assert len(checkpoints) >= 2 and set(checkpoints) == {"thresher-audit-writer"}
+    with sqlite3.connect(tmp_path / "audit.db") as conn:
+        assert conn.execute("SELECT count(*) FROM thresher_decisions").fetchone()[0] == 2 * CHECKPOINT_COMMITS + 10
+
+
+def test_sqlite_case_lookup_seeks_an_index_and_old_logs_are_upgraded(tmp_path):
+    """`audit query --case-id` seeks the (bucket, case_id) index instead of scanning the log, and a log
+    written before the bucket column existed gets it (and the index) when it is opened."""
+    from thresher.service.audit.sqlite import SCHEMA
+    from thresher.service.decide import Decider, policy_entry
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the schema as it was, with one logged decision
+        conn.executescript(SCHEMA.replace(",\n    bucket INTEGER NOT NULL DEFAULT 0", ""))
+        conn.execute("INSERT INTO thresher_requests VALUES (1, 'r-old', '2026-01-01T00:00:00.000000Z', 'credit', 1, "
+                     "'[\"student\", \"region\"]', 1)")
+        conn.execute("INSERT INTO thresher_request_decisions VALUES (1, 0, 'k1', 0.5, '[\"yes\", \"north\"]', 0)")
+    store = open_store(f"sqlite:///{path}")
+    decider = Decider(Policy.from_dict(__import__("yaml").safe_load(policy_text())), source="test", max_batch=10)
+    store.register_policy(policy_entry(decider))
+    store.write([decider.decide(json.dumps({"cases": cases(3)}).encode()).audit,
+                 decider.decide(json.dumps({"id": "k1", "score": 0.9, "student": "no", "region": 7}).encode()).audit])
+    found = list(store.query(Filters(case_id="k1")))
+    assert [(r["request_id"], r["segments"]) for r in found][0] == ("r-old", {"student": "yes", "region": "north"})
+    assert len(found) == 3 and [r["segments"]["region"] for r in found[1:]] == ["south", 7]
+    store.close()
+    with sqlite3.connect(path) as conn:  # a fresh connection, as `thresher audit query` opens
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM thresher_decisions "
+                                                        "WHERE case_id = ?", ("k1",)))
+    assert "USING INDEX thresher_request_decisions_case_id" in plan and "SCAN d" not in plan
