@@ -71,13 +71,7 @@ def run(args) -> int:
     results = []
     for objective in objectives:
         results.append(tune_one(cols, objective, args, confidence))
-    document = results[0] if len(results) == 1 else {"results": results}
-    if args.json != "-":
-        for result in results:
-            render(result, Path(args.data).name)
-    if args.json:
-        write_json(document, args.json)
-    return 0
+    return output(results, args, Path(args.data).name)
 
 
 def run_streamed(args, objectives, confidence: float) -> int:
@@ -104,13 +98,7 @@ def run_streamed(args, objectives, confidence: float) -> int:
             result = select_on_curve(curves.overall, objective, confidence=confidence).to_dict()
             result["segments"] = {}
         results.append(result)
-    document = results[0] if len(results) == 1 else {"results": results}
-    if args.json != "-":
-        for result in results:
-            render(result, args.data or "sql")
-    if args.json:
-        write_json(document, args.json)
-    return 0
+    return output(results, args, args.data or "sql")
 
 
 def run_binned(args, objectives, confidence: float) -> int:
@@ -133,10 +121,15 @@ def run_binned(args, objectives, confidence: float) -> int:
                                pos_label=args.pos_label, bins=args.bins, range=(lo, hi), refine=not args.no_refine,
                                min_support=args.min_support, confidence=confidence, sql=args.sql, database=args.db)
         results.append(chosen.to_dict())
+    return output(results, args, args.data or "sql")
+
+
+def output(results: list[dict], args, title: str) -> int:
+    """The tables (unless --json -) and the JSON document of one or several objectives."""
     document = results[0] if len(results) == 1 else {"results": results}
     if args.json != "-":
         for result in results:
-            render(result, args.data or "sql")
+            render(result, title)
     if args.json:
         write_json(document, args.json)
     return 0

@@ -112,6 +112,31 @@ def select(data, objective, *, label: str = "label", score: str = "score", weigh
     return select_on_curve(Curve.from_columns(cols), objective, Context(cols), confidence=confidence)
 
 
+def _segment_point(curve: Curve, objective: Objective, chosen: dict, prefix: tuple, context: Context,
+                   confidence: float, min_support: int) -> tuple[OperatingPoint, str | None]:
+    """A segment's own choice, or its parent's threshold (and the parent's name) when it has fewer
+    than ``min_support`` positives or the objective is infeasible on its rows."""
+    if curve.positives < min_support:
+        reason = f"{curve.positives:g} positives < min_support {min_support}"
+    else:
+        try:
+            return select_on_curve(curve, objective, context, confidence=confidence), None
+        except InfeasibleError as exc:
+            reason = f"infeasible here ({exc})"
+    parent_name = "global" if len(prefix) == 1 else segment_names([prefix[:-1]])[0]
+    return _fallback(curve, objective, chosen[prefix[:-1]], parent_name, reason, context, confidence), parent_name
+
+
+def _fallback(curve: Curve, objective: Objective, parent: OperatingPoint, parent_name: str, reason: str,
+              context: Context, confidence: float) -> OperatingPoint:
+    """The parent's threshold applied to a segment's own rows, with the reason as a note."""
+    note = f"fallback to {parent_name} threshold: {reason}"
+    fixed = select_on_curve(curve, Fixed(parent.threshold), context, confidence=confidence)
+    return OperatingPoint(objective.spec(), fixed.threshold, fixed.confusion, fixed.value_name, fixed.value, None,
+                          fixed.intervals, confidence, fixed.step_up, fixed.step_down, notes=(note,),
+                          extra={"fallback_from": parent_name})
+
+
 @dataclass(frozen=True)
 class SegmentedSelection:
     """Per-segment operating points with hierarchical fallback; ``overall`` is the global choice."""
@@ -165,26 +190,11 @@ def select_by_segment(data, objective, *, by, label: str = "label", score: str =
             groups = [g for g, k in enumerate(keys) if k[:depth] == prefix]
             rows = np.flatnonzero(np.isin(codes, groups))
             sub = cols.take(rows)
-            curve = Curve.from_columns(sub)
             name = prefix_names[prefix]
-            parent = chosen[prefix[:-1]]
-            parent_name = "global" if depth == 1 else segment_names([prefix[:-1]])[0]
-            reason = None
-            if curve.positives < min_support:
-                reason = f"{curve.positives:g} positives < min_support {min_support}"
-            else:
-                try:
-                    point = select_on_curve(curve, objective, Context(sub), confidence=confidence)
-                except InfeasibleError as exc:
-                    reason = f"infeasible here ({exc})"
-            if reason is not None:
-                note = f"fallback to {parent_name} threshold: {reason}"
-                point = select_on_curve(curve, Fixed(parent.threshold), Context(sub), confidence=confidence,
-                                        notes=(note,))
-                point = OperatingPoint(objective.spec(), point.threshold, point.confusion, point.value_name,
-                                       point.value, None, point.intervals, confidence, point.step_up,
-                                       point.step_down, notes=(note,), extra={"fallback_from": parent_name})
-                fallbacks[name] = parent_name
+            point, fell_back = _segment_point(Curve.from_columns(sub), objective, chosen, prefix, Context(sub),
+                                              confidence, min_support)
+            if fell_back:
+                fallbacks[name] = fell_back
             chosen[prefix] = point
             if depth == len(names):
                 segments[name] = point
@@ -226,24 +236,10 @@ def select_on_level_curves(curves: dict[tuple, Curve], objective, *, by, min_sup
         prefixes = [k for k in curves if len(k) == depth]
         prefix_names = leaf_names if depth == len(by) else dict(zip(prefixes, segment_names(prefixes)))
         for prefix in prefixes:
-            curve = curves[prefix]
-            parent = chosen[prefix[:-1]]
-            parent_name = "global" if depth == 1 else segment_names([prefix[:-1]])[0]
-            reason = None
-            if curve.positives < min_support:
-                reason = f"{curve.positives:g} positives < min_support {min_support}"
-            else:
-                try:
-                    point = select_on_curve(curve, objective, confidence=confidence)
-                except InfeasibleError as exc:
-                    reason = f"infeasible here ({exc})"
-            if reason is not None:
-                note = f"fallback to {parent_name} threshold: {reason}"
-                fixed = select_on_curve(curve, Fixed(parent.threshold), confidence=confidence)
-                point = OperatingPoint(objective.spec(), fixed.threshold, fixed.confusion, fixed.value_name,
-                                       fixed.value, None, fixed.intervals, confidence, fixed.step_up,
-                                       fixed.step_down, notes=(note,), extra={"fallback_from": parent_name})
-                fallbacks[prefix_names[prefix]] = parent_name
+            point, fell_back = _segment_point(curves[prefix], objective, chosen, prefix, Context(None), confidence,
+                                              min_support)
+            if fell_back:
+                fallbacks[prefix_names[prefix]] = fell_back
             chosen[prefix] = point
             if depth == len(by):
                 segments[prefix_names[prefix]] = point
