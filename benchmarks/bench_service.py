@@ -2,28 +2,33 @@
 
 What it measures
 ----------------
-Two servers run side by side with the same uvicorn settings (``--workers``, default 1; httptools,
+Three servers run side by side with the same uvicorn settings (``--workers``, default 1; httptools,
 uvloop, no access log), each in its own process:
-  thresher   ``thresher serve policy.yaml --audit sqlite:///...`` : parse, validate, decide, write
-             every decision to the SQLite audit log (WAL, synchronous=FULL: fsync per group commit)
-             and only then answer;
-  bare       a FastAPI ``POST /v1/decide`` that reads the body and returns a constant;
-  thresher sync=normal   (single-case scenarios only) the same with ``?synchronous=normal``: no fsync
-             per commit (safe from a crash of the server, not of the machine), to show what the
-             fsync costs.
-Scenarios (each a few seconds, closed loop: every connection sends its next request when the last
-one is answered):
+  bare              a FastAPI ``POST /v1/decide`` that reads the body and returns a constant;
+  thresher FULL     ``thresher serve policy.yaml --audit sqlite:///...``: parse, validate, decide, write
+                    every decision to the SQLite audit log and only then answer. The default,
+                    ``synchronous=FULL``: every commit is fsynced, so an answered decision survives a
+                    power cut; the commit waits for the disk (the fsync floor below);
+  thresher NORMAL   the same with ``?synchronous=normal``: no fsync per commit, so an answered decision
+                    survives a crash or SIGKILL of the server but not of the machine; a small request
+                    commits on the event loop itself.
+Scenarios (closed loop: every connection sends its next request when the last one is answered):
   single c=1   one connection, one case per request: the latency of one decision;
   single c=8   eight connections, one case per request: throughput of single decisions;
-  batch c=4    four connections, 10,000 cases per request: decisions per second.
-For each: requests/s, decisions/s, p50 and p99 latency, and thresher / bare ratios. At the end the
-thresher server is stopped and its audit log is counted: it must hold every decision answered 200.
+  batch c=4    four connections, 10,000 cases per request (the same body each time): decisions/s.
+Each scenario runs ``--rounds`` rounds; in each round every server gets ``--duration`` seconds, the
+first to go rotating from round to round. The figures are medians over the rounds and each ratio
+is the median of the rounds' ratios (thresher against the bare endpoint measured right beside it),
+which keeps the drifting load of a shared machine out of the ratios. Before the servers start, a
+4 KiB write + fsync loop in the same folder measures the disk's fsync floor, which bounds the FULL
+latency from below. At the end the servers are stopped and both audit logs are counted: each must
+hold every decision its server answered 200.
 
 The load generator is ``wrk`` (C, epoll; installed with apt-get when missing and running as root),
 so the client is not the bottleneck; ``--client httpx`` uses httpx with keep-alive in threads
 instead. The machine may be small and shared: read the ratios, and the absolute figures with care.
 
-Run:  .venv/bin/python benchmarks/bench_service.py [--duration 4] [--workers 1] [--client wrk|httpx] [--only batch]
+Run:  .venv/bin/python benchmarks/bench_service.py [--rounds 3] [--duration 3] [--workers 1] [--only batch]
 Writes benchmarks/results/bench_service.json.
 """
 
@@ -48,7 +53,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_service.json"
-NOFSYNC = "thresher sync=normal"
+FULL, NORMAL = "thresher FULL", "thresher NORMAL"  # SQLite synchronous=full (the default) / normal
 
 POLICY = """\
 name: bench
@@ -206,9 +211,46 @@ def batch_body(n: int, rng: random.Random) -> bytes:
     return json.dumps({"cases": cases}).encode()
 
 
+def fsync_floor(folder: Path, n: int = 300) -> dict:
+    """What one durable commit costs on this disk at the least: a 4 KiB write and fsync, median and p99
+    in ms, overwriting a block in place (as a reused WAL is written) and appending (as a growing one)."""
+    path = folder / "fsync-probe.bin"
+    block = os.urandom(4096)
+    out = {}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for mode in ("overwrite", "append"):
+            os.ftruncate(fd, 4096)
+            os.fsync(fd)
+            times = []
+            for i in range(n):
+                start = time.perf_counter()
+                os.pwrite(fd, block, 0 if mode == "overwrite" else 4096 * (i + 1))
+                os.fsync(fd)
+                times.append(time.perf_counter() - start)
+            q = statistics.quantiles(times, n=100, method="inclusive")
+            out[mode] = {"p50_ms": q[49] * 1e3, "p99_ms": q[98] * 1e3}
+    finally:
+        os.close(fd)
+        path.unlink()
+    return out
+
+
+def median_result(runs: list[dict], per_request: int) -> dict:
+    """The median of each figure over the rounds (each round's own figures are kept beside it)."""
+    out = {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")}
+    out["decisions_per_s"] = out["rps"] * per_request
+    out["requests"] = sum(r["requests"] for r in runs)
+    out["errors"] = sum(r["errors"] for r in runs)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=4, help="seconds per scenario and server")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per round, scenario and server (default 3)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per scenario, the servers taking turns in a rotating order; figures are "
+                             "medians over the rounds, ratios medians of each round's ratio (default 3)")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk")
     parser.add_argument("--only", choices=["single", "batch"], help="run only these scenarios")
@@ -220,15 +262,19 @@ def main() -> int:
     client = "wrk" if wrk else "httpx"
     if args.client == "wrk" and not wrk:
         print("wrk is not available; using httpx threads", file=sys.stderr)
+    load_start = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="thresher-bench-"))
+    floor = fsync_floor(tmp)
+    print(f"fsync floor of {tmp.parent} (4 KiB write + fsync, median / p99): overwrite "
+          f"{floor['overwrite']['p50_ms']:.3f} / {floor['overwrite']['p99_ms']:.3f} ms, append "
+          f"{floor['append']['p50_ms']:.3f} / {floor['append']['p99_ms']:.3f} ms", file=sys.stderr)
     (tmp / "policy.yaml").write_text(POLICY)
     rng = random.Random(7)
     body = batch_body(args.batch_size, rng)
     (tmp / "batch.json").write_bytes(body)
-    audit = tmp / "audit.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    nofsync = tmp / "audit-nofsync.db"
-    servers = {"bare": None, "thresher": f"sqlite:///{audit}", NOFSYNC: f"sqlite:///{nofsync}?synchronous=normal"}
+    logs = {FULL: tmp / "audit-full.db", NORMAL: tmp / "audit-normal.db"}
+    servers = {"bare": None, FULL: f"sqlite:///{logs[FULL]}", NORMAL: f"sqlite:///{logs[NORMAL]}?synchronous=normal"}
     ports = {name: free_port() for name in servers}
     procs = {}
     for name, audit_url in servers.items():
@@ -242,8 +288,8 @@ def main() -> int:
                        str(ports[name]), "--audit", audit_url, "--max-batch", str(args.batch_size), "--workers",
                        str(args.workers), "--log-level", "warning"]
         procs[name] = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    results: dict = {}
-    answered = 0
+    rounds: dict = {}
+    answered, transactions = {}, {}
     try:
         for name, proc in procs.items():
             wait_ready(f"http://127.0.0.1:{ports[name]}/healthz", proc)
@@ -256,22 +302,27 @@ def main() -> int:
                      (f"batch {args.batch_size:,} c=4", 4, args.batch_size,
                       BATCH_LUA.replace("{path}", str(tmp / "batch.json")), lambda i: body)]
         scenarios = [s for s in scenarios if not args.only or s[0].startswith(args.only)]
+        names = list(servers)
         for label, connections, per_request, lua, bodies in scenarios:
-            for name in ("bare", "thresher", NOFSYNC) if label.startswith("single") else ("bare", "thresher"):
-                url = f"http://127.0.0.1:{ports[name]}/v1/decide"
-                # warm up: first requests load the JIT cache and open the connections
-                run_httpx(url, bodies, 1, 0.5)
-                r = (run_wrk(wrk, url, lua, connections, args.duration, tmp) if wrk
-                     else run_httpx(url, bodies, connections, args.duration))
-                r["decisions_per_s"] = r["rps"] * per_request
-                results.setdefault(label, {})[name] = r
-                print(f"{label:<18} {name:<20} {r['rps']:>9,.0f} req/s {r['decisions_per_s']:>11,.0f} decisions/s "
-                      f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}", file=sys.stderr)
-        metrics = httpx.get(f"http://127.0.0.1:{ports['thresher']}/metrics").text
-        answered = sum(int(float(line.rsplit(" ", 1)[1])) for line in metrics.splitlines()
-                       if line.startswith("thresher_decisions_total{"))
-        transactions = next(int(float(line.split()[1])) for line in metrics.splitlines()
-                            if line.startswith("thresher_audit_transactions_total"))
+            for name in names:  # warm up: the first requests load the JIT cache and open the connections
+                run_httpx(f"http://127.0.0.1:{ports[name]}/v1/decide", bodies, 1, 0.5)
+            for k in range(args.rounds):
+                for name in names[k % len(names):] + names[:k % len(names)]:  # each server goes first in turn
+                    url = f"http://127.0.0.1:{ports[name]}/v1/decide"
+                    r = (run_wrk(wrk, url, lua, connections, args.duration, tmp) if wrk
+                         else run_httpx(url, bodies, connections, args.duration))
+                    r["decisions_per_s"] = r["rps"] * per_request
+                    r["load_average_1min"] = os.getloadavg()[0]
+                    rounds.setdefault(label, {}).setdefault(name, []).append(r)
+                    print(f"{label:<18} round {k + 1} {name:<16} {r['rps']:>8,.0f} req/s {r['decisions_per_s']:>10,.0f} "
+                          f"decisions/s  p50 {r['p50_ms']:7.3f} ms  p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}  "
+                          f"load {r['load_average_1min']:.1f}", file=sys.stderr)
+        for name in (FULL, NORMAL):
+            metrics = httpx.get(f"http://127.0.0.1:{ports[name]}/metrics").text.splitlines()
+            answered[name] = sum(int(float(line.rsplit(" ", 1)[1])) for line in metrics
+                                 if line.startswith("thresher_decisions_total{"))
+            transactions[name] = next(int(float(line.split()[1])) for line in metrics
+                                      if line.startswith("thresher_audit_transactions_total"))
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -280,49 +331,65 @@ def main() -> int:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    logged = sqlite3.connect(audit).execute("SELECT count(*) FROM thresher_decisions").fetchone()[0]
-    audit_bytes = sum(p.stat().st_size for p in tmp.glob("audit.db*"))  # the fsynced log only
+    logged = {name: sqlite3.connect(path).execute("SELECT count(*) FROM thresher_decisions").fetchone()[0]
+              for name, path in logs.items()}
     shutil.rmtree(tmp, ignore_errors=True)
+    load_end = os.getloadavg()[0]
+
+    results, ratios = {}, {}
+    for label, by_server in rounds.items():
+        per_request = args.batch_size if label.startswith("batch") else 1
+        results[label] = {name: median_result(runs, per_request) for name, runs in by_server.items()}
+        bare = by_server["bare"]
+        ratios[label] = {name: {key: statistics.median(r[key] / b[key] for r, b in zip(runs, bare))
+                                for key in ("p50_ms", "p99_ms", "rps")}
+                         for name, runs in by_server.items() if name != "bare"}
+    loads = [r["load_average_1min"] for by_server in rounds.values() for runs in by_server.values() for r in runs]
 
     print()
-    header = ("| scenario | server | requests/s | decisions/s | p50 ms | p99 ms | thresher/bare p50 | "
-              "thresher/bare p99 | thresher/bare throughput |")
-    print(header)
+    print(f"Medians of {args.rounds} rounds of {args.duration} s; ratios are the median of each round's ratio.")
+    print("| scenario | server | requests/s | decisions/s | p50 ms | p99 ms | p50 vs bare | p99 vs bare | "
+          "throughput vs bare |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, by_server in results.items():
-        b = by_server["bare"]
         for name, r in by_server.items():
-            ratios = (f"{r['p50_ms'] / b['p50_ms']:.2f}x | {r['p99_ms'] / b['p99_ms']:.2f}x | "
-                      f"{r['rps'] / b['rps']:.2f}x") if name != "bare" else " |  | "
-            print(f"| {label} | {name} | {r['rps']:,.0f} | {r['decisions_per_s']:,.0f} | {r['p50_ms']:.2f} | "
-                  f"{r['p99_ms']:.2f} | {ratios} |")
+            q = ratios[label].get(name)
+            shown = f"{q['p50_ms']:.2f}x | {q['p99_ms']:.2f}x | {q['rps']:.2f}x" if q else " |  | "
+            print(f"| {label} | {name} | {r['rps']:,.0f} | {r['decisions_per_s']:,.0f} | {r['p50_ms']:.3f} | "
+                  f"{r['p99_ms']:.2f} | {shown} |")
     print()
-    latency_ratio = rate = None
     for label in ("single c=1", "single c=8"):
-        if label in results:
-            ratio = results[label]["thresher"]["p50_ms"] / results[label]["bare"]["p50_ms"]
-            latency_ratio = latency_ratio or ratio
-            print(f"{label}: p50 latency thresher with SQLite audit / bare: {ratio:.2f}x (target <= 1.5x): "
-                  f"{'met' if ratio <= 1.5 else 'MISSED'}")
+        for name in (FULL, NORMAL):
+            if label in ratios:
+                ratio = ratios[label][name]["p50_ms"]
+                print(f"{label}: p50 latency {name} / bare: {ratio:.2f}x (target <= 1.5x): "
+                      f"{'met' if ratio <= 1.5 else 'MISSED'}")
     batch = next((v for k, v in results.items() if k.startswith("batch")), None)
     if batch:
-        rate = batch["thresher"]["decisions_per_s"]
-        print(f"batch decisions per second end to end: {rate:,.0f} (target >= 200,000): "
-              f"{'met' if rate >= 200_000 else 'MISSED'}")
-    print(f"audit log: {logged:,} decisions logged, {answered:,} answered 200 ({transactions:,} group commits, "
-          f"{audit_bytes / 2**20:,.0f} MiB): "
-          f"{'every answered decision is logged' if logged >= answered else 'DECISIONS MISSING'}")
-    load = os.getloadavg()[0]
+        for name in (FULL, NORMAL):
+            rate = batch[name]["decisions_per_s"]
+            print(f"batch decisions per second end to end, {name}: {rate:,.0f} (target >= 200,000): "
+                  f"{'met' if rate >= 200_000 else 'MISSED'}")
+    complete = all(logged[name] >= answered[name] for name in logged)
+    for name, count in logged.items():
+        print(f"audit log {name}: {count:,} decisions logged, {answered[name]:,} answered 200 "
+              f"({transactions[name]:,} commits)")
+    print("every answered decision is logged" if complete else "DECISIONS MISSING FROM THE AUDIT LOG")
+    print(f"fsync floor: {floor['overwrite']['p50_ms']:.3f} ms median (4 KiB overwrite + fsync; appending "
+          f"{floor['append']['p50_ms']:.3f} ms)")
     print(f"client {client}, {args.workers} worker(s) per server, {os.cpu_count()} CPUs, 1-minute load average "
-          f"{load:.1f} at the end (other processes included), {platform.python_implementation()} "
-          f"{platform.python_version()}")
-    document = {"client": client, "workers": args.workers, "cpus": os.cpu_count(), "load_average_1min": load,
-                "duration_s": args.duration, "results": results, "single_latency_ratio": latency_ratio,
-                "batch_decisions_per_s": rate,
+          f"{load_start:.1f} at the start, {statistics.median(loads):.1f} median over the rounds "
+          f"({min(loads):.1f}-{max(loads):.1f}), {load_end:.1f} at the end (other processes included), "
+          f"{platform.python_implementation()} {platform.python_version()}")
+    document = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "client": client, "workers": args.workers,
+                "cpus": os.cpu_count(), "duration_s": args.duration, "rounds": args.rounds,
+                "load_average_1min": {"start": load_start, "median": statistics.median(loads), "min": min(loads),
+                                      "max": max(loads), "end": load_end},
+                "fsync_floor_ms": floor, "results": results, "ratios_vs_bare": ratios, "rounds_detail": rounds,
                 "audit_logged": logged, "answered": answered, "audit_transactions": transactions}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
-    return 0 if logged >= answered else 1
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

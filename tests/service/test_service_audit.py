@@ -180,7 +180,7 @@ def test_sqlite_normal_checkpoints_on_the_writer_thread(tmp_path):
     assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     checkpoints, commits = [], []
     checkpoint, write = store.checkpoint, store.write
-    store.checkpoint = lambda: (checkpoints.append(threading.current_thread().name), checkpoint())
+    store.checkpoint = lambda **kw: (checkpoints.append(threading.current_thread().name), checkpoint(**kw))
     store.write = lambda batches: (commits.append(threading.current_thread().name), write(batches))
     decider = Decider(Policy.from_dict(__import__("yaml").safe_load(policy_text())), source="test", max_batch=10)
     loop_thread = threading.current_thread().name
@@ -219,7 +219,7 @@ def test_sqlite_case_lookup_seeks_an_index_and_old_logs_are_upgraded(tmp_path):
     store.write([decider.decide(json.dumps({"cases": cases(3)}).encode()).audit,
                  decider.decide(json.dumps({"id": "k1", "score": 0.9, "student": "no", "region": 7}).encode()).audit])
     found = list(store.query(Filters(case_id="k1")))
-    assert [(r["request_id"], r["segments"]) for r in found][0] == ("r-old", {"student": "yes", "region": "north"})
+    assert (found[0]["request_id"], found[0]["segments"]) == ("r-old", {"student": "yes", "region": "north"})
     assert len(found) == 3 and [r["segments"]["region"] for r in found[1:]] == ["south", 7]
     store.close()
     with sqlite3.connect(path) as conn:  # a fresh connection, as `thresher audit query` opens

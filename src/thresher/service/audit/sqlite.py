@@ -102,6 +102,7 @@ class SQLiteAuditStore:
         self.synchronous = synchronous
         self.quick_commit = synchronous == "normal"  # no fsync: the writer may commit on the caller's thread
         self._since_checkpoint = [0, 0]  # commits, decisions
+        self._checkpointer: sqlite3.Connection | None = None
         self._bucket, self._bucket_rows_left = 0, 0
         if not Path(path).parent.exists():
             raise AuditError(f"Cannot open the audit log '{path}': the folder '{Path(path).parent}' does not exist. "
@@ -168,13 +169,19 @@ class SQLiteAuditStore:
         commits, rows = self._since_checkpoint
         return self.quick_commit and (commits >= CHECKPOINT_COMMITS or rows >= CHECKPOINT_ROWS)
 
-    def checkpoint(self) -> None:
-        """Copy the WAL back into the database file, as SQLite's automatic checkpoint does (PASSIVE:
-        it waits for no reader), on the writing connection: no write meanwhile, so the next commit can
-        start the WAL over from its beginning instead of growing it."""
-        self._since_checkpoint = [0, 0]
+    def checkpoint(self, *, beside: bool = False) -> None:
+        """Copy the WAL back into the database file, as SQLite's automatic checkpoint does (PASSIVE: it
+        waits for no reader or writer). On the writing connection by default; ``beside``: on a second
+        connection, so that commits can go on meanwhile (but then the WAL cannot start over: a short
+        checkpoint on the writing connection should follow)."""
         try:
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            if beside:
+                self._since_checkpoint = [0, 0]
+                if self._checkpointer is None:
+                    self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            else:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
             raise AuditError(f"Checkpointing the audit log '{self.path}' failed: {exc}.") from None
 
@@ -233,4 +240,6 @@ class SQLiteAuditStore:
                 for n, v, s, d, f in rows]
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._db.close()

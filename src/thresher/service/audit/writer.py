@@ -15,8 +15,8 @@ saves the two thread wake-ups (to the writer and back to the loop) that otherwis
 single decision's latency. A commit that waits for an fsync never runs there: it would stall the
 loop, and every request behind it would then commit alone instead of in a group. Such a store
 also leaves its checkpoints (``checkpoint_due`` / ``checkpoint()``: copying the SQLite WAL back into
-the database, with an fsync, a few milliseconds every few hundred commits) to this thread: the
-loop goes on meanwhile, and what arrives is queued for the next group commit.
+the database, with an fsync, a few milliseconds every few hundred commits) to this thread, where
+most of the work runs on a second connection while requests still commit on the loop.
 """
 
 from __future__ import annotations
@@ -120,7 +120,6 @@ class AuditWriter:
                 self._cond.wait()
                 self._idle = False
             if self._checkpoint_due():  # before the queue: under steady load the queue is never empty
-                self._using_store = True
                 return [CHECKPOINT]
             if not self._pending:
                 return []
@@ -141,12 +140,7 @@ class AuditWriter:
             if not group:
                 return
             if group[0] is CHECKPOINT:
-                try:
-                    self.store.checkpoint()
-                except Exception as exc:  # the log stays correct, only its WAL file grows; the next one retries
-                    self.last_error = f"Checkpointing the audit log failed: {exc}"
-                with self._cond:
-                    self._using_store = False
+                self._checkpoint()
                 continue
             if callable(group[0][0]):
                 fn, loop, future = group[0]
@@ -167,6 +161,24 @@ class AuditWriter:
                 by_loop.setdefault(loop, []).append((future, outcome))
             for loop, items in by_loop.items():
                 _wake(loop, items)
+
+    def _checkpoint(self) -> None:
+        """Passes that get shorter. The long one (flush the WAL, copy it into the database, flush that) on
+        the store's second connection, while commits go on beside it, and again for what they added;
+        then, with the store taken, a short one for the rest, so that the next commit starts the WAL
+        over instead of growing it."""
+        try:
+            self.store.checkpoint(beside=True)
+            self.store.checkpoint(beside=True)
+            with self._cond:
+                self._using_store = True
+            try:
+                self.store.checkpoint()
+            finally:
+                with self._cond:
+                    self._using_store = False
+        except Exception as exc:  # the log stays correct, only its WAL file grows; the next one retries
+            self.last_error = f"Checkpointing the audit log failed: {exc}"
 
     def _commit(self, group) -> list:
         batches = [item[0] for item in group]
