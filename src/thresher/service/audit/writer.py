@@ -12,8 +12,10 @@ A store whose commit waits for neither a disk nor a network (``quick_commit``: S
 ``synchronous=normal``) lets a small request skip the thread: when the writer is idle and nothing is
 queued, the request commits on the event loop's own thread while holding the writer's lock, which
 saves the two thread wake-ups (to the writer and back to the loop) that otherwise dominate a
-single decision's latency. A commit that waits for an fsync never runs there: it would stall the
-loop, and every request behind it would then commit alone instead of in a group. Such a store
+single decision's latency. The first small request of a turn of the loop commits at once; the
+ones after it in the same turn (concurrent clients) wait for the end of the turn and commit
+together, a group commit without the thread. A commit that waits for an fsync never runs on the
+loop: it would stall it, and every request behind it would then commit alone. Such a store
 also leaves its checkpoints (``checkpoint_due`` / ``checkpoint()``: copying the SQLite WAL back into
 the database, with an fsync, a few milliseconds every few hundred commits) to this thread, where
 most of the work runs on a second connection while requests still commit on the loop.
@@ -47,6 +49,8 @@ class AuditWriter:
         self._closing = False
         self._idle = False  # the thread waits for work (a new item must wake it)
         self._using_store = False  # the thread is committing or calling: the store is taken
+        self._turn_started = False  # a small request committed in this turn of the event loop
+        self._gathered: list = []  # the small requests after it in the same turn, committed when it ends
         self._thread = threading.Thread(target=self._run, name="thresher-audit-writer", daemon=True)
         self._thread.start()
 
@@ -55,25 +59,38 @@ class AuditWriter:
         """Return once ``batch`` is committed; raise :class:`AuditError` if it could not be, or not
         within ``timeout`` seconds (it may still be committed later: the log can hold a decision the
         client never saw, never the reverse)."""
-        if self.inline and batch.count <= INLINE_MAX_ROWS and self._commit_inline(batch):
-            return
         loop = asyncio.get_running_loop()
+        if self.inline and batch.count <= INLINE_MAX_ROWS:
+            if not self._turn_started:  # the first small request of this turn of the loop: commit it now
+                self._turn_started = True
+                loop.call_soon(self._end_turn, timeout)
+                if self._commit_inline(batch):
+                    return
+            else:  # more of them in the same turn: they commit together when the turn ends
+                future = loop.create_future()
+                self._gathered.append((batch, loop, future))
+                await future
+                return
         future = loop.create_future()
-        with self._cond:
-            if self._closing:
-                raise AuditError("The audit writer is shutting down; the decision was not recorded. Retry.")
-            if self.backlog_rows + batch.count > self.max_backlog_rows and self.backlog_rows:
-                raise AuditError(f"The audit log is {self.backlog_rows:,} decisions behind (limit "
-                                 f"{self.max_backlog_rows:,}); the decision was not recorded. Retry later.")
-            self._pending.append((batch, loop, future))
-            self.backlog_rows += batch.count
-            if self._idle:  # a busy writer looks at the queue again after its commit: no wake-up needed
-                self._cond.notify()
+        self._enqueue([(batch, loop, future)])
         timer = loop.call_later(timeout, _expire, future, timeout)  # lighter than asyncio.wait_for's task
         try:
             await future
         finally:
             timer.cancel()
+
+    def _enqueue(self, items, *, check: bool = True) -> None:
+        rows = sum(item[0].count for item in items)
+        with self._cond:
+            if self._closing:
+                raise AuditError("The audit writer is shutting down; the decision was not recorded. Retry.")
+            if check and self.backlog_rows + rows > self.max_backlog_rows and self.backlog_rows:
+                raise AuditError(f"The audit log is {self.backlog_rows:,} decisions behind (limit "
+                                 f"{self.max_backlog_rows:,}); the decision was not recorded. Retry later.")
+            self._pending.extend(items)
+            self.backlog_rows += rows
+            if self._idle:  # a busy writer looks at the queue again after its commit: no wake-up needed
+                self._cond.notify()
 
     def _commit_inline(self, batch) -> bool:
         """Commit ``batch`` on this thread if the writer thread is idle with nothing queued (False
@@ -87,6 +104,30 @@ class AuditWriter:
         if error is not None:
             raise error
         return True
+
+    def _end_turn(self, timeout: float) -> None:
+        """After the turn of the loop: commit the small requests gathered in it in one transaction,
+        here if the writer thread is idle with nothing queued, else queued for the thread."""
+        self._turn_started = False
+        if not self._gathered:
+            return
+        group, self._gathered = self._gathered, []
+        with self._cond:
+            inline = not (self._using_store or self._pending or self._closing)
+            if inline:
+                settled = self._commit(group)
+                if self._checkpoint_due():
+                    self._cond.notify()  # the thread checkpoints, off the loop
+        if inline:
+            _settle([(future, outcome) for (_, _, future), outcome in zip(group, settled)])
+            return
+        try:
+            self._enqueue(group, check=False)  # a few small requests: never refused for the backlog
+        except AuditError as exc:
+            _settle([(future, (None, exc)) for _, _, future in group])
+            return
+        for _, loop, future in group:
+            future.add_done_callback(_cancel_on_done(loop.call_later(timeout, _expire, future, timeout)))
 
     def _checkpoint_due(self) -> bool:
         return self.inline and getattr(self.store, "checkpoint_due", False)
@@ -205,6 +246,10 @@ def _wake(loop, items) -> None:
         loop.call_soon_threadsafe(_settle, items)
     except RuntimeError:  # the loop is closed: nobody is waiting any more
         pass
+
+
+def _cancel_on_done(timer):
+    return lambda _future: timer.cancel()
 
 
 def _expire(future, timeout: float) -> None:
