@@ -84,12 +84,14 @@ CHECKPOINT_COMMITS, CHECKPOINT_ROWS = 500, 50_000  # about SQLite's own 1,000 WA
 # and until someone runs it the row below says so.
 BUCKET_BITS = 15
 BUCKET_REFRESH_ROWS = 4096  # re-read the row count after this many decisions (other workers write too)
-INDEXES = f"""
-CREATE INDEX IF NOT EXISTS thresher_request_decisions_case_id ON thresher_request_decisions (bucket, case_id);
-ANALYZE sqlite_schema;
+CASE_INDEX = ("CREATE INDEX IF NOT EXISTS thresher_request_decisions_case_id "
+              "ON thresher_request_decisions (bucket, case_id)")
+CASE_INDEX_STATS = f"""
+ANALYZE sqlite_schema;  -- creates sqlite_stat1 if need be
 INSERT INTO sqlite_stat1 (tbl, idx, stat)
 SELECT 'thresher_request_decisions', 'thresher_request_decisions_case_id', '1000000000 {1 << BUCKET_BITS} 1'
 WHERE NOT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE idx = 'thresher_request_decisions_case_id');
+ANALYZE sqlite_schema;  -- this connection reloads the statistics
 """
 
 
@@ -117,7 +119,7 @@ class SQLiteAuditStore:
                 self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._db.executescript(SCHEMA)
             self._upgrade()
-            self._db.executescript(INDEXES)
+            self._index_case_ids()
         except sqlite3.Error as exc:
             raise AuditError(f"Cannot open the audit log '{path}': {exc}. Check the path and its permissions.") \
                 from None
@@ -134,6 +136,15 @@ class SQLiteAuditStore:
         if "bucket" not in {row[1] for row in db.execute("PRAGMA table_info(thresher_request_decisions)")}:
             db.execute("ALTER TABLE thresher_request_decisions ADD COLUMN bucket INTEGER NOT NULL DEFAULT 0")
         db.execute("COMMIT")
+
+    def _index_case_ids(self) -> None:
+        """The case index and its planner statistics (see BUCKET_BITS); only reads when both exist."""
+        db = self._db
+        db.execute(CASE_INDEX)
+        if db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone() and \
+                db.execute("SELECT 1 FROM sqlite_stat1 WHERE idx = 'thresher_request_decisions_case_id'").fetchone():
+            return
+        db.executescript(CASE_INDEX_STATS)
 
     # writing (one thread) -------------------------------------------------------------------
     def write(self, batches) -> None:
