@@ -282,3 +282,17 @@ def test_unknown_metric_lists_the_known_ones():
 def test_evaluate_threshold_must_be_a_finite_number(threshold):
     with pytest.raises(ParameterError, match=r"The 'threshold' parameter of evaluate must be a float"):
         thresher.evaluate({"y": Y, "p": S}, label="y", score="p", threshold=threshold)
+
+
+def test_finite_scores_whose_sum_overflows_are_accepted():
+    # validation sums the scores once; an overflowing sum of finite scores must not be mistaken for inf
+    import warnings
+
+    from thresher.data.load import from_arrays
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cols = from_arrays(np.array([0, 1, 0, 1], np.uint8), np.full(4, 3e38, np.float32))
+    assert len(cols) == 4
+    with pytest.raises(InputError, match="non-finite"):
+        from_arrays(np.array([0, 1, 0], np.uint8), np.array([3e38, np.inf, -3e38], np.float32))

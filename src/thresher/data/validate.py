@@ -56,8 +56,11 @@ def clean_score(values, name: str, offset: int = 0) -> np.ndarray:
         s = s.astype(np.float32)
     elif s.dtype not in (np.float32, np.float64):
         s = s.astype(np.float64)
-    # min/max propagate NaN and expose inf without allocating a mask; build one only to report
-    if s.size and not (np.isfinite(s.min()) and np.isfinite(s.max())):
+    # one pass: a sum propagates NaN and inf without allocating a mask (a finite sum proves every score
+    # finite); min/max confirm the rare overflowing sum, and a mask is built only to report
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = s.sum() if s.size else 0.0
+    if not np.isfinite(total) and not (np.isfinite(s.min()) and np.isfinite(s.max())):
         bad = ~np.isfinite(s)
         row = offset + _first_row(bad)
         kinds = sorted({"NaN" if np.isnan(v) else ("+inf" if v > 0 else "-inf") for v in s[bad][:1000]})
