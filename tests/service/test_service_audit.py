@@ -181,7 +181,7 @@ def test_sqlite_normal_checkpoints_on_the_writer_thread(tmp_path):
     checkpoints, commits = [], []
     checkpoint, write = store.checkpoint, store.write
     store.checkpoint = lambda **kw: (checkpoints.append(threading.current_thread().name), checkpoint(**kw))
-    store.write = lambda batches: (commits.append(threading.current_thread().name), write(batches))
+    store.write = lambda batches, **kw: (commits.append(threading.current_thread().name), write(batches, **kw))
     decider = Decider(Policy.from_dict(__import__("yaml").safe_load(policy_text())), source="test", max_batch=10)
     loop_thread = threading.current_thread().name
 
@@ -226,3 +226,122 @@ def test_sqlite_case_lookup_seeks_an_index_and_old_logs_are_upgraded(tmp_path):
         plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM thresher_decisions "
                                                         "WHERE case_id = ?", ("k1",)))
     assert "USING INDEX thresher_request_decisions_case_id" in plan and "SCAN d" not in plan
+
+
+def _decider(version=1):
+    import yaml
+
+    from thresher.service.decide import Decider
+
+    return Decider(Policy.from_dict(yaml.safe_load(policy_text(version=version))), source="t", max_batch=10_000)
+
+
+def _one(decider, cid, score):
+    return decider.decide(json.dumps({"id": cid, "score": score, "student": "no", "region": None}).encode()).audit
+
+
+def test_a_log_locked_by_another_writer_never_stalls_the_event_loop(tmp_path):
+    """Inline commits (synchronous=normal) try the lock once and hand over to the writer thread, which
+    waits: requests time out like in FULL mode, the loop keeps serving, and the log takes them after."""
+    from thresher.service.audit.sqlite import SQLiteAuditStore
+    from thresher.service.audit.writer import AuditWriter
+    from thresher.service.decide import policy_entry
+
+    path = tmp_path / "a.db"
+    store = SQLiteAuditStore(str(path), synchronous="normal", busy_timeout=1.0)
+    decider = _decider()
+    store.register_policy(policy_entry(decider))
+    other = sqlite3.connect(path, isolation_level=None)
+
+    async def main():
+        writer = AuditWriter(store)
+        gaps = []
+
+        async def heartbeat():
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        beat = asyncio.create_task(heartbeat())
+        await asyncio.sleep(0.05)
+        other.execute("BEGIN IMMEDIATE")  # e.g. a second worker's large batch, or an ANALYZE
+
+        async def one(i):
+            try:
+                await writer.write(_one(decider, f"locked{i}", 0.5), timeout=1.5)
+                return "ok"
+            except Exception as exc:
+                return str(exc)
+
+        results = await asyncio.gather(*(one(i) for i in range(6)))
+        other.execute("ROLLBACK")
+        await writer.write(_one(decider, "after", 0.5))
+        beat.cancel()
+        writer.close()
+        return results, max(gaps)
+
+    results, gap = asyncio.run(main())
+    assert all("did not commit within" in r for r in results), results
+    assert gap < 0.5  # the loop ran all along (it used to block for (2 + n) x the busy timeout)
+    ids = [r["case_id"] for r in SQLiteAuditStore(str(path)).query(Filters())]
+    assert "after" in ids
+
+
+def test_case_lookups_are_in_commit_order_across_workers(tmp_path):
+    """Two workers on one SQLite file: a case's decisions come back oldest first, so --limit keeps the first."""
+    from thresher.service.audit.sqlite import SQLiteAuditStore
+    from thresher.service.decide import policy_entry
+
+    path = str(tmp_path / "a.db")
+    a, b = SQLiteAuditStore(path), SQLiteAuditStore(path)
+    decider = _decider()
+    a.register_policy(policy_entry(decider))
+    batch = lambda ids: decider.decide(json.dumps(  # noqa: E731
+        {"cases": [{"id": i, "score": 0.1, "student": "no", "region": None} for i in ids]}).encode()).audit
+    a.write([_one(decider, "warm", 0.1)])
+    for n in range(7):  # worker B moves the log into its next bucket
+        b.write([batch([f"b{n}-{i}" for i in range(5000)])])
+    b.write([batch(["k"] + [f"b7-{i}" for i in range(4999)])])  # k first, at score 0.1
+    a.write([_one(decider, "k", 0.9)])  # then worker A writes k again
+    a.close(), b.close()
+    for extra, want in (([], [0.1, 0.9]), (["--limit", "1"], [0.1])):
+        out = cli("audit", "query", "--audit", f"sqlite:///{path}", "--case-id", "k", "--json", "-", *extra)
+        assert [row["score"] for row in json.loads(out.stdout)] == want
+
+
+def test_a_failed_policy_registration_leaves_no_transaction_open(tmp_path):
+    from dataclasses import replace
+
+    from thresher.service.audit.sqlite import SQLiteAuditStore
+    from thresher.service.audit.store import AuditError
+    from thresher.service.decide import policy_entry
+
+    store = SQLiteAuditStore(str(tmp_path / "a.db"), synchronous="normal")
+    decider = _decider()
+    store.register_policy(policy_entry(decider))
+    with pytest.raises(AuditError, match="Recording the policy"):
+        store.register_policy(replace(policy_entry(decider), version=2**64))  # no 64-bit integer holds it
+    assert not store._db.in_transaction
+    store.write([_one(decider, "innocent", 0.5)])  # the next, unrelated decision is recorded
+    assert [r["case_id"] for r in store.query(Filters(case_id="innocent"))] == ["innocent"]
+    with pytest.raises(Exception, match="less than or equal to 9223372036854775807"):
+        _decider(version=2**63)  # and the schema refuses such a version in the first place
+
+
+def test_integer_case_ids_are_stored_as_their_text_in_single_and_batch_requests(tmp_path):
+    from thresher.service.audit.sqlite import SQLiteAuditStore
+    from thresher.service.decide import policy_entry
+
+    store = SQLiteAuditStore(str(tmp_path / "a.db"))
+    decider = _decider()
+    store.register_policy(policy_entry(decider))
+    big = 2**63 + 5  # beyond int64: SQLite's JSON functions would read it as a float
+    store.write([_one(decider, big, 0.5)])
+    store.write([decider.decide(json.dumps({"cases": [{"id": big, "score": 0.9, "student": "no", "region": None},
+                                                      {"id": 7, "score": 0.1, "student": "no", "region": None}]}
+                                           ).encode()).audit])
+    assert [r["score"] for r in store.query(Filters(case_id=str(big)))] == [0.5, 0.9]
+    assert [r["case_id"] for r in store.query(Filters(case_id="7"))] == ["7"]

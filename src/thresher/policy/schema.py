@@ -116,7 +116,7 @@ class PolicyModel(_Strict):
     """The schema of a policy file (see the module docstring)."""
 
     name: Annotated[StrictStr, Field(min_length=1)]
-    version: Annotated[StrictInt, Field(ge=1)]
+    version: Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]  # a 64-bit integer in every audit store
     score: Annotated[StrictStr, Field(min_length=1)]
     segments: list[StrictStr] = Field(default_factory=list)
     actions: Annotated[list[Annotated[StrictStr, Field(pattern=NAME)]], Field(min_length=1)]

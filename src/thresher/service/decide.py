@@ -165,7 +165,9 @@ class Decider:
                                                     map(self._json_of.__getitem__, codes))))
         body = b"".join((head[:-1], b',"decisions":[{', decisions, b"}]}"))
         per_row = zip(*columns.segments) if self.fields else repeat((), n)
-        rows = orjson.dumps(list(zip(columns.ids, columns.scores, per_row, codes)))
+        # ids as text, as the single path stores them: a JSON integer beyond int64 would turn into a REAL
+        audit_ids = [i if type(i) is str else str(i) for i in columns.ids]
+        rows = orjson.dumps(list(zip(audit_ids, columns.scores, per_row, codes)))
         audit = AuditBatch(rid, utc_now(), self.name, self.version, self.fields_json, rows, n)
         tally = np.bincount(code_array)
         counts = [(*self._outcome_of[code], int(tally[code])) for code in np.flatnonzero(tally)]

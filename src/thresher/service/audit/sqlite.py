@@ -17,7 +17,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from thresher.service.audit.store import COLUMNS, AuditError, Filters, version_conflict, where_clause
+from thresher.service.audit.store import COLUMNS, AuditBusy, AuditError, Filters, version_conflict, where_clause
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS thresher_requests (
@@ -83,7 +83,6 @@ CHECKPOINT_COMMITS, CHECKPOINT_ROWS = 500, 50_000  # about SQLite's own 1,000 WA
 # SQLite skip-scans only when its statistics say a bucket holds many rows; ANALYZE measures that,
 # and until someone runs it the row below says so.
 BUCKET_BITS = 15
-BUCKET_REFRESH_ROWS = 4096  # re-read the row count after this many decisions (other workers write too)
 CASE_INDEX = ("CREATE INDEX IF NOT EXISTS thresher_request_decisions_case_id "
               "ON thresher_request_decisions (bucket, case_id)")
 CASE_INDEX_STATS = f"""
@@ -105,7 +104,7 @@ class SQLiteAuditStore:
         self.quick_commit = synchronous == "normal"  # no fsync: the writer may commit on the caller's thread
         self._since_checkpoint = [0, 0]  # commits, decisions
         self._checkpointer: sqlite3.Connection | None = None
-        self._bucket, self._bucket_rows_left = 0, 0
+        self._busy_ms = int(busy_timeout * 1000)
         if not Path(path).parent.exists():
             raise AuditError(f"Cannot open the audit log '{path}': the folder '{Path(path).parent}' does not exist. "
                              "Create it or point --audit elsewhere.")
@@ -147,16 +146,23 @@ class SQLiteAuditStore:
         db.executescript(CASE_INDEX_STATS)
 
     # writing (one thread) -------------------------------------------------------------------
-    def write(self, batches) -> None:
-        """All batches in one transaction, committed (fsynced) before returning."""
+    def write(self, batches, *, wait: bool = True) -> None:
+        """All batches in one transaction, committed (fsynced) before returning. ``wait=False``: if
+        another connection holds the write lock, raise :class:`AuditBusy` at once instead of waiting
+        up to the busy timeout (the event loop's inline commits must never stall the loop)."""
         db = self._db
         try:
-            db.execute("BEGIN IMMEDIATE")
-            if self._bucket_rows_left <= 0:
-                self._bucket = db.execute("SELECT ifnull(max(rowid), 0) FROM thresher_request_decisions"
-                                          ).fetchone()[0] >> BUCKET_BITS
-                self._bucket_rows_left = BUCKET_REFRESH_ROWS
-            bucket = self._bucket
+            if not wait:
+                db.execute("PRAGMA busy_timeout=0")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            finally:
+                if not wait:
+                    db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            # the bucket of this transaction's rows, read under the write lock: never smaller than any
+            # earlier transaction's, whichever worker wrote it, so a case's rows stay in commit order
+            bucket = db.execute("SELECT ifnull(max(rowid), 0) FROM thresher_request_decisions"
+                                ).fetchone()[0] >> BUCKET_BITS
             for b in batches:
                 request = db.execute(INSERT_REQUEST, (b.request_id, b.decided_at, b.policy_name, b.policy_version,
                                                       b.segment_fields, b.count)).lastrowid
@@ -165,12 +171,13 @@ class SQLiteAuditStore:
                 else:
                     db.execute(INSERT_DECISIONS, (request, bucket, b.rows.decode()))
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # any failure (a bad value too) leaves no transaction open behind it
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            if not wait and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise AuditBusy(f"The audit log '{self.path}' is locked by another writer.") from None
             raise AuditError(f"Writing the audit log '{self.path}' failed: {exc}.") from None
         rows = sum(b.count for b in batches)
-        self._bucket_rows_left -= rows
         self._since_checkpoint[0] += 1
         self._since_checkpoint[1] += rows
 
@@ -209,7 +216,7 @@ class SQLiteAuditStore:
                 db.executemany("INSERT INTO thresher_outcomes VALUES (?, ?, ?, ?, ?, ?, ?)",
                                [(entry.name, entry.version, *outcome) for outcome in entry.outcomes])
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # any failure leaves no transaction open behind it
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise AuditError(f"Recording the policy in the audit log '{self.path}' failed: {exc}.") from None

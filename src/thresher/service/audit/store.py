@@ -39,6 +39,10 @@ class AuditError(ThresherError):
     """The audit log cannot be opened, written or read."""
 
 
+class AuditBusy(AuditError):
+    """Another writer holds the audit log's write lock (raised only by a write asked not to wait)."""
+
+
 @dataclass(frozen=True)
 class Filters:
     """What ``thresher audit query`` / ``replay`` select; ``since`` inclusive, ``until`` exclusive."""

@@ -28,10 +28,11 @@ import threading
 import time
 from collections import deque
 
-from thresher.service.audit.store import AuditError
+from thresher.service.audit.store import AuditBusy, AuditError
 
 
 CHECKPOINT = ("checkpoint",)  # a queue item: run the store's checkpoint
+QUEUE = AuditBusy("queued for the writer thread")  # an inline commit's outcome: the log was locked, not written
 INLINE_MAX_ROWS = 64  # larger requests keep the thread: their insert runs beside the loop, GIL released
 
 
@@ -93,14 +94,17 @@ class AuditWriter:
                 self._cond.notify()
 
     def _commit_inline(self, batch) -> bool:
-        """Commit ``batch`` on this thread if the writer thread is idle with nothing queued (False
-        otherwise). Holding the condition's lock keeps the thread waiting, so the store has one user."""
+        """Commit ``batch`` on this thread if the writer thread is idle with nothing queued and no other
+        writer holds the log (False otherwise: the caller queues it for the thread, which may wait).
+        Holding the condition's lock keeps the thread waiting, so the store has one user."""
         with self._cond:
             if self._using_store or self._pending or self._closing:
                 return False
-            (_, error), = self._commit([(batch, None, None)])
+            (_, error), = self._commit([(batch, None, None)], wait=False)
             if self._checkpoint_due():
                 self._cond.notify()  # the thread checkpoints, off the loop
+        if error is QUEUE:
+            return False
         if error is not None:
             raise error
         return True
@@ -115,12 +119,15 @@ class AuditWriter:
         with self._cond:
             inline = not (self._using_store or self._pending or self._closing)
             if inline:
-                settled = self._commit(group)
+                settled = self._commit(group, wait=False)
                 if self._checkpoint_due():
                     self._cond.notify()  # the thread checkpoints, off the loop
         if inline:
-            _settle([(future, outcome) for (_, _, future), outcome in zip(group, settled)])
-            return
+            _settle([(future, outcome) for (_, _, future), outcome in zip(group, settled)
+                     if outcome[1] is not QUEUE])
+            group = [item for item, outcome in zip(group, settled) if outcome[1] is QUEUE]  # another writer
+            if not group:                                                                 # held the lock
+                return
         try:
             self._enqueue(group, check=False)  # a few small requests: never refused for the backlog
         except AuditError as exc:
@@ -137,6 +144,8 @@ class AuditWriter:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._cond:
+            if self._closing:
+                raise AuditError("The audit writer is shutting down; nothing was done. Retry.")
             self._pending.append((fn, loop, future))
             self._cond.notify()
         return await future
@@ -151,7 +160,8 @@ class AuditWriter:
             self._closing = True
             self._cond.notify()
         self._thread.join(timeout)
-        self.store.close()
+        if not self._thread.is_alive():  # else it still holds the store: closing it under it could lose work
+            self.store.close()
 
     # the writer thread --------------------------------------------------------------------------
     def _take(self) -> list:
@@ -221,16 +231,23 @@ class AuditWriter:
         except Exception as exc:  # the log stays correct, only its WAL file grows; the next one retries
             self.last_error = f"Checkpointing the audit log failed: {exc}"
 
-    def _commit(self, group) -> list:
+    def _commit(self, group, *, wait: bool = True) -> list:
+        """``(result, error)`` per item. ``wait=False`` (inline, on the loop): a log locked by another
+        writer gives every item the error :data:`QUEUE`: not written, to be queued for the thread."""
         batches = [item[0] for item in group]
         start = time.perf_counter()
         try:
-            self.store.write(batches)
+            if wait:
+                self.store.write(batches)
+            else:
+                self.store.write(batches, wait=False)
             self.last_error = None
             if self.metrics:
                 self.metrics.audit_committed(len(batches), sum(b.count for b in batches),
                                              time.perf_counter() - start)
             return [(None, None)] * len(batches)
+        except AuditBusy:
+            return [(None, QUEUE)] * len(batches)
         except Exception as exc:
             error = exc if isinstance(exc, AuditError) else AuditError(f"Writing the audit log failed: {exc}.")
             self.last_error = str(error)
@@ -238,7 +255,7 @@ class AuditWriter:
                 if self.metrics:
                     self.metrics.audit_failed(batches[0].count)
                 return [(None, error)]
-        return [self._commit([item])[0] for item in group]  # isolate the failing batch
+        return [self._commit([item], wait=wait)[0] for item in group]  # isolate the failing batch
 
 
 def _wake(loop, items) -> None:
