@@ -135,3 +135,33 @@ def test_open_source_needs_a_path_or_a_query():
         open_source(None)
     with pytest.raises(InputError, match="needs a query"):
         open_source("postgresql://localhost/db")
+
+
+def test_directories_skip_files_that_are_not_parquet_and_damaged_files_are_clear(tmp_path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "scores"
+    (root / "day=1").mkdir(parents=True)
+    y = np.array([0, 1, 0, 1, 1], np.int8)
+    s = np.array([0.1, 0.8, 0.3, 0.6, 0.2], np.float32)
+    pq.write_table(pa.table({"label": y[:3], "score": s[:3]}), root / "part-0.parquet")
+    pq.write_table(pa.table({"label": y[3:], "score": s[3:]}), root / "day=1" / "part-1.parquet")
+    (root / "_SUCCESS").write_text("")
+    (root / ".part-0.parquet.crc").write_text("x")
+    (root / "ROWS-5").write_text("")  # a marker file, not Parquet
+    (root / "README.md").write_text("# scores\n")
+    assert evaluate(str(root), label="label", score="score").overall.roc_auc == thresher.roc_auc(y, s)
+    assert thresher.evaluate(str(root), label="label", score="score").overall.roc_auc == thresher.roc_auc(y, s)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("nothing here")
+    with pytest.raises(InputError, match="holds no Parquet files"):
+        evaluate(str(empty), label="label", score="score")
+
+    (root / "part-2.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    for extra in ([], ["--in-memory"]):
+        proc = subprocess.run([sys.executable, "-m", "thresher.cli.main", "evaluate", str(root), "--label", "label",
+                               "--score", "score", *extra], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and "Parquet" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -99,20 +99,53 @@ def _read_csv(path: Path, columns: list[str], progress: bool) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def _read_parquet(path: Path, columns: list[str], progress: bool) -> pa.Table:
+def parquet_files(path: Path) -> list[Path]:
+    """A Parquet file, or the Parquet files under a directory (recursively; names starting with '.' or
+    '_', such as Spark's _SUCCESS, and files of other types, such as a README, are left out)."""
+    if not path.is_dir():
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_PARQUET_SUFFIXES)
+                   and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
+    if not found:
+        raise InputError(f"The directory '{path}' holds no Parquet files (*.parquet, *.pq, *.parq).")
+    return found
+
+
+@contextmanager
+def reading(what):
+    """Arrow's errors while reading ``what`` (a damaged or truncated file) as thresher's InputError."""
+    try:
+        yield
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"Reading '{what}' failed: {exc}. Check that every file is intact Parquet (or move the "
+                         "others out of the directory).") from None
+
+
+def parquet_dataset(paths):
+    """A pyarrow dataset over a Parquet file, a directory (see :func:`parquet_files`) or a list of
+    those, with thresher's error for files that are not Parquet."""
     import pyarrow.dataset as ds
 
+    paths = [paths] if isinstance(paths, (str, Path)) else paths
+    files = [str(f) for p in paths for f in parquet_files(Path(p))]
     try:
-        dataset = ds.dataset(path, format="parquet")
+        return ds.dataset(files[0] if len(files) == 1 else files, format="parquet")
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"Could not read '{path}' as Parquet: {exc}") from exc
+        what = f"'{files[0]}'" if len(files) == 1 else f"the {len(files)} files under '{paths[0]}'"
+        raise InputError(f"Could not read {what} as Parquet: {exc}") from None
+
+
+def _read_parquet(path: Path, columns: list[str], progress: bool) -> pa.Table:
+    dataset = parquet_dataset(path)
     _missing(columns, dataset.schema.names, f"'{path}'")
-    total = sum(f.stat().st_size for f in ([path] if path.is_file() else path.rglob("*.parquet")))
+    total = sum(f.stat().st_size for f in parquet_files(path))
     batches = []
-    with _progress_bar(dataset.count_rows(), f"reading {path.name}", progress and total >= PROGRESS_MIN_BYTES) as advance:
-        for batch in dataset.to_batches(columns=columns):
-            batches.append(batch)
-            advance(batch.num_rows)
+    with reading(path):
+        rows = dataset.count_rows()
+        with _progress_bar(rows, f"reading {path.name}", progress and total >= PROGRESS_MIN_BYTES) as advance:
+            for batch in dataset.to_batches(columns=columns):
+                batches.append(batch)
+                advance(batch.num_rows)
     return pa.Table.from_batches(batches, schema=dataset.schema.select(columns) if not batches else batches[0].schema)
 
 
@@ -190,15 +223,16 @@ def iter_batches(path, columns: list[str] | None = None, *, batch_rows: int = 1 
         raise InputError(f"File not found: '{path}'. Check the path (relative paths start at {os.getcwd()}).")
     name = path.name.lower()
     if path.is_dir() or name.endswith(_PARQUET_SUFFIXES):
-        import pyarrow.dataset as ds
-
-        dataset = ds.dataset(path, format="parquet")
+        dataset = parquet_dataset(path)
         if columns is not None:
             _missing(columns, dataset.schema.names, f"'{path}'")
-        with _progress_bar(dataset.count_rows(), f"reading {path.name}", progress) as advance:
-            for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
-                advance(batch.num_rows)
-                yield batch
+        with reading(path):
+            rows = dataset.count_rows()
+        with _progress_bar(rows, f"reading {path.name}", progress) as advance:
+            with reading(path):
+                for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
+                    advance(batch.num_rows)
+                    yield batch
     elif name.endswith(_CSV_SUFFIXES):
         from pyarrow import csv
 

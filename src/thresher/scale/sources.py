@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from thresher.data.read import iter_batches
+from thresher.data.read import iter_batches, parquet_dataset, reading
 from thresher.errors import InputError, require
 
 BATCH_ROWS = 1 << 20
@@ -37,14 +37,6 @@ def _paths(pattern: str) -> list[Path]:
     return [Path(pattern)]
 
 
-def _parquet_dataset(paths: list[Path]):
-    import pyarrow.dataset as ds
-
-    if len(paths) == 1:
-        return ds.dataset(str(paths[0]), format="parquet")
-    return ds.dataset([str(p) for p in paths], format="parquet")
-
-
 def from_path(path) -> Source:
     """A file, a directory of Parquet files, or a glob (``'scores/*.parquet'``)."""
     paths = _paths(str(path))
@@ -55,17 +47,21 @@ def from_path(path) -> Source:
 
     def open_batches(columns):
         if parquet:
-            dataset = _parquet_dataset(paths)
+            dataset = parquet_dataset(paths)
             missing = [c for c in columns if c not in dataset.schema.names]
             if missing:
                 raise InputError(f"Column '{missing[0]}' not found in '{path}'; it has {dataset.schema.names}.")
-            yield from dataset.to_batches(columns=columns, batch_size=BATCH_ROWS)
+            with reading(path):  # a damaged file found mid-read
+                yield from dataset.to_batches(columns=columns, batch_size=BATCH_ROWS)
         else:
             for p in paths:
                 yield from iter_batches(p, columns, batch_rows=BATCH_ROWS)
 
     def count_rows():
-        return _parquet_dataset(paths).count_rows() if parquet else None
+        if not parquet:
+            return None
+        with reading(path):
+            return parquet_dataset(paths).count_rows()
 
     return Source(str(path), open_batches, count_rows)
 
