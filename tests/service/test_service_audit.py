@@ -17,6 +17,25 @@ from thresher.policy import Policy
 from thresher.service.audit.store import Filters, open_store, parse_time
 
 
+def run_loop(coroutine):
+    """``asyncio.run`` on a thread of its own: the session's headless browser (Playwright's sync API)
+    keeps an event loop running on the main thread, where ``asyncio.run`` refuses to start."""
+    out = {}
+
+    def target():
+        try:
+            out["result"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed back to the test
+            out["error"] = exc
+
+    thread = threading.Thread(target=target, name="test-event-loop")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
+
+
 def cases(n, start=0, student="yes"):
     return [{"id": f"k{start + i}", "score": round((i * 37 % 100) / 100, 2), "student": student,
              "region": ("north", "south", "west", 7)[i % 4]} for i in range(n)]
@@ -183,7 +202,7 @@ def test_sqlite_normal_checkpoints_on_the_writer_thread(tmp_path):
     store.checkpoint = lambda **kw: (checkpoints.append(threading.current_thread().name), checkpoint(**kw))
     store.write = lambda batches, **kw: (commits.append(threading.current_thread().name), write(batches, **kw))
     decider = Decider(Policy.from_dict(__import__("yaml").safe_load(policy_text())), source="test", max_batch=10)
-    loop_thread = threading.current_thread().name
+    loop_thread = "test-event-loop"
 
     async def load():
         writer = AuditWriter(store)
@@ -194,7 +213,7 @@ def test_sqlite_normal_checkpoints_on_the_writer_thread(tmp_path):
         await asyncio.sleep(0.2)  # the thread's last checkpoint
         writer.close()
 
-    asyncio.run(load())
+    run_loop(load())
     assert commits.count(loop_thread) > CHECKPOINT_COMMITS  # most commits ran inline, on the loop's thread
     assert len(checkpoints) >= 2 and set(checkpoints) == {"thresher-audit-writer"}
     with sqlite3.connect(tmp_path / "audit.db") as conn:
@@ -251,7 +270,7 @@ def test_a_log_locked_by_another_writer_never_stalls_the_event_loop(tmp_path):
     store = SQLiteAuditStore(str(path), synchronous="normal", busy_timeout=1.0)
     decider = _decider()
     store.register_policy(policy_entry(decider))
-    other = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
 
     async def main():
         writer = AuditWriter(store)
@@ -283,7 +302,7 @@ def test_a_log_locked_by_another_writer_never_stalls_the_event_loop(tmp_path):
         writer.close()
         return results, max(gaps)
 
-    results, gap = asyncio.run(main())
+    results, gap = run_loop(main())
     assert all("did not commit within" in r for r in results), results
     assert gap < 0.5  # the loop ran all along (it used to block for (2 + n) x the busy timeout)
     ids = [r["case_id"] for r in SQLiteAuditStore(str(path)).query(Filters())]
