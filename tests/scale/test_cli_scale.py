@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 import pytest
 
@@ -84,3 +85,30 @@ def test_out_of_core_refuses_weights_with_a_hint(parts):
     root, *_ = parts
     proc = cli("evaluate", str(root), "--label", "label", "--score", "score", "--weight", "score")
     assert proc.returncode == 2 and "--bins" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_binned_mode_reads_a_csv_stream_on_standard_input(parts, tmp_path):
+    root, y, s, g = parts
+    csv_path = tmp_path / "stream.csv"
+    pa.csv.write_csv(pa.table({"label": y, "score": s, "country": g}), csv_path)
+    text = csv_path.read_text()
+
+    def piped(*args):
+        return subprocess.run([sys.executable, "-m", "thresher.cli.main", *args], input=text, capture_output=True,
+                              text=True, timeout=300)
+
+    common = ["--label", "label", "--score", "score", "--bins", "64", "--json", "-"]
+    streamed, stored = piped("evaluate", "-", *common, "--by", "country"), cli("evaluate", str(csv_path), *common,
+                                                                              "--by", "country")
+    assert streamed.returncode == 0 and stored.returncode == 0, streamed.stderr + stored.stderr
+    assert json.loads(streamed.stdout) == json.loads(stored.stdout)
+    tune = ["--objective", "min-cost fn=10 fp=1", "--no-refine"]
+    streamed, stored = piped("tune", "-", *common, *tune), cli("tune", str(csv_path), *common, *tune)
+    assert streamed.returncode == 0, streamed.stderr
+    a, b = json.loads(streamed.stdout), json.loads(stored.stdout)
+    assert a["threshold"] == b["threshold"] and a["binned"]["bounds"] == b["binned"]["bounds"]
+    for args, hint in ((["evaluate", "-", "--label", "label", "--score", "score"], "--bins"),
+                       (["tune", "-", "--label", "label", "--score", "score", "--objective", "max-f1", "--bins", "8"],
+                        "--no-refine")):
+        proc = piped(*args)
+        assert proc.returncode == 2 and hint in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

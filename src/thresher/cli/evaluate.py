@@ -13,7 +13,8 @@ from thresher.metrics.evaluate import Evaluation, evaluate
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="exact metrics of labelled scores, overall and by segment",
                        description="Exact ROC AUC, average precision and the confusion matrix at a threshold.")
-    p.add_argument("data", nargs="?", help="CSV or Parquet file, a directory of Parquet files, or a glob")
+    p.add_argument("data", nargs="?", help="CSV or Parquet file, a directory of Parquet files, a glob, or - (CSV on "
+                                           "standard input, with --bins)")
     p.add_argument("--label", required=True, help="label column")
     p.add_argument("--score", required=True, help="score column (higher = more likely positive)")
     p.add_argument("--pos-label", help="label value of the positive class (default 1 for 0/1 labels)")
@@ -68,6 +69,9 @@ def load_evaluation(args) -> Evaluation:
     from thresher.errors import InputError
 
     require_source(args)
+    if args.data == "-" and not args.bins:
+        raise InputError("Standard input (-) is read once, as a stream: add --bins N (binned mode, one pass, "
+                         "constant memory), or save the data to a file for exact counting.")
     if args.bins:
         from thresher.scale.binned import evaluate as binned_evaluate
 
@@ -93,7 +97,7 @@ def load_evaluation(args) -> Evaluation:
 def run(args) -> int:
     ev = load_evaluation(args)
     if args.json != "-":
-        render(ev, title=Path(args.data).name if args.data else "sql")
+        render(ev, title="standard input" if args.data == "-" else Path(args.data).name if args.data else "sql")
     if args.json:
         write_json(ev.to_dict(), args.json)
     return 0

@@ -63,6 +63,11 @@ def run(args) -> int:
     require_source(args)
     if args.bins:
         return run_binned(args, objectives, confidence)
+    if args.data == "-":
+        from thresher.errors import InputError
+
+        raise InputError("Standard input (-) is read once, as a stream: use --bins N --no-refine, or save the data to "
+                         "a file.")
     if use_out_of_core(args):
         return run_streamed(args, objectives, confidence)
     extra = sorted({c for o in objectives for c in o.columns()})
@@ -115,6 +120,9 @@ def run_binned(args, objectives, confidence: float) -> int:
         lo, hi = (float(v) for v in args.range.split(","))
     except ValueError:
         raise InputError(f"--range takes LO,HI such as 0,1; got '{args.range}'.") from None
+    if args.data == "-" and (len(objectives) > 1 or not args.no_refine):
+        raise InputError("Standard input (-) is read once: tune one objective with --bins N --no-refine (the best bin "
+                         "edge and its bounds), or save the stream to a file for the exact refinement pass.")
     results = []
     for objective in objectives:
         chosen = select_binned(args.data, label=args.label, score=args.score, objective=objective, by=args.by,

@@ -66,6 +66,33 @@ def from_path(path) -> Source:
     return Source(str(path), open_batches, count_rows)
 
 
+STDIN = "-"
+
+
+def from_stdin() -> Source:
+    """CSV rows on standard input: an unbounded stream, read once (binned mode, one pass)."""
+    used = []
+
+    def open_batches(columns):
+        import sys
+
+        from pyarrow import csv
+
+        if used:
+            raise InputError("Standard input can be read only once, and this needs a second pass: use binned mode "
+                             "(--bins N; tune also with --no-refine), or save the stream to a file first.")
+        used.append(True)
+        try:
+            reader = csv.open_csv(sys.stdin.buffer, read_options=csv.ReadOptions(block_size=1 << 22),
+                                  convert_options=csv.ConvertOptions(include_columns=columns))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"Could not read standard input as CSV with a header row: {exc}") from None
+        with reading("standard input"):
+            yield from reader
+
+    return Source("standard input", open_batches)
+
+
 def from_sql(sql: str, database: str | None = None) -> Source:
     """A DuckDB query (over Parquet files, CSV, or a DuckDB database file), re-run for each pass."""
 
@@ -125,6 +152,8 @@ def open_source(data=None, *, sql: str | None = None, database: str | None = Non
         return from_sql(sql, database)
     if data is None:
         raise InputError("Give a data path (a file, a directory or a glob) or --sql QUERY.")
+    if data == STDIN:
+        return from_stdin()
     if isinstance(data, str) and data.startswith(("postgresql://", "postgres://")):
         raise InputError("A PostgreSQL URL needs a query: --sql 'select label, score from ...' with the URL as the "
                          "database (--db postgresql://...).")
