@@ -81,10 +81,13 @@ def test_tune_glob_by_segment_equals_in_memory(parts):
     assert out["segments"]["FR"]["tp"] == fr.tp
 
 
-def test_out_of_core_refuses_weights_with_a_hint(parts):
-    root, *_ = parts
-    proc = cli("evaluate", str(root), "--label", "label", "--score", "score", "--weight", "score")
-    assert proc.returncode == 2 and "--bins" in proc.stderr and "Traceback" not in proc.stderr
+def test_out_of_core_takes_weights(parts):
+    root, y, s, g = parts
+    proc = cli("evaluate", str(root), "--label", "label", "--score", "score", "--weight", "score", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["weighted"] is True and out["roc_auc_interval"] is None
+    assert out["roc_auc"] == pytest.approx(thresher.roc_auc(y, s, sample_weight=s.astype(np.float64)), abs=1e-12)
 
 
 def test_binned_mode_reads_a_csv_stream_on_standard_input(parts, tmp_path):

@@ -165,3 +165,25 @@ def test_directories_skip_files_that_are_not_parquet_and_damaged_files_are_clear
         proc = subprocess.run([sys.executable, "-m", "thresher.cli.main", "evaluate", str(root), "--label", "label",
                                "--score", "score", *extra], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2 and "Parquet" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), cuts=st.lists(st.integers(1, 1999), max_size=6, unique=True))
+def test_weighted_counting_out_of_core_equals_in_memory_for_any_partitioning(tmp_path_factory, seed, cuts):
+    rng = np.random.default_rng(seed)
+    y, s, _ = make(rng, 2000, ties=bool(seed % 2))
+    w = rng.integers(0, 4, 2000).astype(np.float64)  # integers, zeros included: sums exact in any order
+    root = tmp_path_factory.mktemp("weighted")
+    for i, (lo, hi) in enumerate(zip([0, *sorted(cuts)], [*sorted(cuts), 2000])):
+        pq.write_table(pa.table({"y": y[lo:hi], "s": s[lo:hi], "w": w[lo:hi]}), root / f"p{i:03d}.parquet")
+    got = exact_curves(root, label="y", score="s", weight="w").overall
+    want = thresher.curve(y, s, sample_weight=w)
+    assert np.array_equal(got.thresholds, want.thresholds)
+    assert np.array_equal(got.tp, want.tp) and np.array_equal(got.fp, want.fp)
+    fractional = rng.random(2000)  # fractional weights: the same sums in another order, equal to rounding
+    other = tmp_path_factory.mktemp("fractional")
+    pq.write_table(pa.table({"y": y, "s": s, "w": fractional}), other / "all.parquet")
+    got = exact_curves(other, label="y", score="s", weight="w").overall
+    want = thresher.curve(y, s, sample_weight=fractional)
+    assert np.array_equal(got.thresholds, want.thresholds)
+    assert np.allclose(got.tp, want.tp, rtol=1e-12, atol=0) and np.allclose(got.fp, want.fp, rtol=1e-12, atol=0)

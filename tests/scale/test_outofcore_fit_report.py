@@ -138,5 +138,36 @@ def test_cli_fit_tune_and_report_out_of_core(parts, tmp_path):
                "--policy", str(tmp_path / "streamed.json"), "--out", str(html))
     assert proc.returncode == 0, proc.stderr
     assert html.stat().st_size > 10_000
-    proc = cli("report", glob, "--label", "label", "--score", "score", "--weight", "score", "--out", str(html))
+    proc = cli("report", glob, "--label", "label", "--score", "score", "--policy", str(tmp_path / "streamed.json"),
+               "--policy-old", str(tmp_path / "streamed.json"), "--out", str(html))
     assert proc.returncode == 2 and "--in-memory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def weighted_parts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("weighted")
+    rng = np.random.default_rng(11)
+    tables = []
+    for i, n in enumerate((20_000, 15_000)):
+        y = (rng.random(n) < 0.08).astype(np.int8)
+        s = np.round(np.clip(rng.normal(0.3 + 0.35 * y, 0.18), 0, 1), 3).astype(np.float32)
+        w = rng.integers(0, 6, n).astype(np.float64)  # integer weights (0 included): sums are exact in any order
+        t = pa.table({"label": y, "score": s, "w": w, "country": rng.choice(["FR", "DE"], n)})
+        pq.write_table(t, root / f"part-{i}.parquet")
+        tables.append(t)
+    return root, pa.concat_tables(tables)
+
+
+def test_weighted_evaluate_fit_and_report_out_of_core_equal_in_memory(weighted_parts):
+    from thresher.metrics.evaluate import evaluate as evaluate_in_memory
+    from thresher.scale.outofcore import evaluate as evaluate_streamed
+
+    root, whole = weighted_parts
+    common = dict(label="label", score="score", weight="w", by="country")
+    assert evaluate_streamed(str(root), **common).to_dict() == evaluate_in_memory(whole, **common).to_dict()
+    streamed = fit_streamed(str(root), tiers=TIERS, min_support=50, **common)
+    memory = fit_in_memory(whole, tiers=TIERS, min_support=50, **common)
+    assert _rules(streamed.policy) == _rules(memory.policy) and _evidence(streamed.policy) == _evidence(memory.policy)
+    options = dict(objectives=["min-cost fn=10 fp=1"], policy=memory.policy, min_support=50, **common)
+    a, b = report_streamed(str(root), **options), report_in_memory(whole, **options)
+    assert _views(a) == _views(b) and a.document["weighted"] is True

@@ -83,12 +83,10 @@ def load_evaluation(args) -> Evaluation:
                                pos_label=args.pos_label, threshold=args.threshold, bins=args.bins, range=(lo, hi),
                                sql=args.sql, database=args.db)
     if use_out_of_core(args):
-        if args.weight:
-            raise InputError("Out-of-core exact counting does not take weights yet: use --bins N, or --in-memory "
-                             "if the data fits in memory.")
         from thresher.scale.outofcore import evaluate as streamed
 
-        return streamed(args.data, label=args.label, score=args.score, by=args.by, pos_label=args.pos_label,
+        return streamed(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
+                        pos_label=args.pos_label,
                         threshold=args.threshold, sql=args.sql, database=args.db, progress=True)
     return evaluate(args.data, label=args.label, score=args.score, weight=args.weight, by=args.by,
                     pos_label=args.pos_label, threshold=args.threshold, progress=True)

@@ -75,13 +75,9 @@ def run_fit(args) -> int:
     tiers = ([f"{args.action}={args.objective}"] if args.objective else []) + args.tier
     require_source(args)
     if use_out_of_core(args):
-        from thresher.errors import InputError
         from thresher.scale.fit import fit_policy as fit_streamed
 
-        if args.weight:
-            raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data "
-                             "fits in memory.")
-        result = fit_streamed(args.data, label=args.label, score=args.score, tiers=tiers, by=args.by,
+        result = fit_streamed(args.data, label=args.label, score=args.score, weight=args.weight, tiers=tiers, by=args.by,
                               otherwise=args.otherwise, min_support=args.min_support, name=args.name,
                               version=args.version, pos_label=args.pos_label, sql=args.sql, database=args.db,
                               progress=True)

@@ -51,13 +51,9 @@ def run(args) -> int:
                    confidence=args.confidence, min_support=args.min_support, max_points=args.max_points,
                    title=args.title, progress=True)
     if use_out_of_core(args):
-        from thresher.errors import InputError
         from thresher.scale.report import build_report as build_streamed
 
-        if args.weight:
-            raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data "
-                             "fits in memory.")
-        report = build_streamed(args.data, sql=args.sql, database=args.db, **options)
+        report = build_streamed(args.data, weight=args.weight, sql=args.sql, database=args.db, **options)
     else:
         from thresher.report.build import build_report
 

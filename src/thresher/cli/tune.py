@@ -86,13 +86,11 @@ def run_streamed(args, objectives, confidence: float) -> int:
     from thresher.scale.sources import open_source
     from thresher.select.select import select_on_level_curves
 
-    if args.weight:
-        raise InputError("Out-of-core exact counting does not take weights yet; use --in-memory if the data fits.")
     if args.bootstrap:
         raise InputError("--bootstrap needs the rows in memory; drop it or use --in-memory.")
     by = tuple(b.strip() for b in args.by.split(",")) if args.by else ()
     curves = exact_curves(open_source(args.data, sql=args.sql, database=args.db), label=args.label,
-                          score=args.score, by=by, pos_label=args.pos_label, progress=True)
+                          score=args.score, by=by, pos_label=args.pos_label, weight=args.weight, progress=True)
     levels = curves.level_curves()
     results = []
     for objective in objectives:

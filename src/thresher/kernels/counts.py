@@ -261,11 +261,13 @@ def _counts(values, weights, weighted, pos_start, neg_start, bases, measured=Non
     return out
 
 
-def counts_from_parts(values, pos_start, neg_start, bases):
+def counts_from_parts(values, pos_start, neg_start, bases, weights=None):
     """Curve counts from parts already sorted ascending: part b holds positives
     ``values[pos_start[b]:pos_start[b+1]]`` and negatives ``values[neg_start[b]:neg_start[b+1]]``, all
-    of it above every part before it; each emitted threshold is ``value + bases[b]``. Unweighted."""
-    return _counts(values, np.empty(0, np.float64), False, pos_start, neg_start, bases)
+    of it above every part before it; each emitted threshold is ``value + bases[b]``. ``weights``
+    (aligned with ``values``) or None: every row counts 1."""
+    weighted = weights is not None
+    return _counts(values, weights if weighted else np.empty(0, np.float64), weighted, pos_start, neg_start, bases)
 
 
 def _sort_by_class(y, score, weight, weighted):

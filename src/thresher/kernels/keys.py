@@ -69,6 +69,39 @@ def scatter(y, score, segment, cursor, ends, buffer):
     return True
 
 
+@nb.njit(cache=True, nogil=True)
+def scatter_weighted(y, score, weight, segment, cursor, ends, buffer, weights):
+    """:func:`scatter` that also stores each row's weight at the same place of ``weights``."""
+    bits = score.view(np.int32)
+    one = segment.shape[0] == 0
+    for i in range(score.shape[0]):
+        k = _key(bits[i], score[i])
+        c = (0 if one else segment[i], 1 - y[i], k >> 16)
+        at = cursor[c]
+        if at >= ends[c]:
+            return False
+        buffer[at] = np.uint16(k & 0xFFFF)
+        weights[at] = weight[i]
+        cursor[c] = at + 1
+    return True
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def sort_buckets_weighted(buffer, weights, bounds):
+    """Sort every bucket ascending by key, in place, carrying the weights along (stable: equal keys
+    keep the order they were placed in)."""
+    for b in nb.prange(bounds.shape[0] - 1):
+        lo = bounds[b]
+        hi = bounds[b + 1]
+        if hi - lo < 2:
+            continue
+        order = np.argsort(buffer[lo:hi], kind="mergesort")
+        keys = buffer[lo:hi][order]
+        w = weights[lo:hi][order]
+        buffer[lo:hi] = keys
+        weights[lo:hi] = w
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
 def sort_buckets(buffer, bounds, n_threads):
     """Sort every bucket ``buffer[bounds[b]:bounds[b + 1]]`` ascending, in place."""

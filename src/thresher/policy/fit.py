@@ -117,11 +117,13 @@ def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str =
 
 
 def fit_policy_on_curves(curves: dict[tuple, Curve], *, by, score: str, tiers, data_fingerprint: str,
-                         otherwise: str = "allow", min_support: int = 30, name: str = "policy", version: int = 1,
-                         confidence: float = 0.95, description: str | None = None) -> FitResult:
-    """:func:`fit_policy` from exact, unweighted curves of every key prefix (``()`` for all rows;
-    see :meth:`thresher.scale.outofcore.StreamCurves.level_curves`), e.g. counted out of core.
-    Objectives with per-case columns need the rows and are refused."""
+                         rows: dict | None = None, otherwise: str = "allow", min_support: int = 30,
+                         name: str = "policy", version: int = 1, confidence: float = 0.95,
+                         description: str | None = None) -> FitResult:
+    """:func:`fit_policy` from exact curves of every key prefix (``()`` for all rows; see
+    :meth:`thresher.scale.outofcore.StreamCurves.level_curves`), e.g. counted out of core; ``rows``:
+    the rows per prefix (default: the curve's total weight, right for unweighted data). Objectives
+    with per-case columns need the rows and are refused."""
     from thresher.select.select import select_on_level_curves
 
     tier_specs = parse_tiers(tiers)
@@ -139,7 +141,8 @@ def fit_policy_on_curves(curves: dict[tuple, Curve], *, by, score: str, tiers, d
     for prefix, curve in curves.items():
         if not len(curve):  # pragma: no cover - a prefix exists only where rows do
             continue
-        stats[prefix] = ({"rows": int(curve.positives + curve.negatives), "positives": float(curve.positives),
+        n = rows[prefix] if rows is not None else int(curve.positives + curve.negatives)
+        stats[prefix] = ({"rows": n, "positives": float(curve.positives),
                           "negatives": float(curve.negatives)},
                          [float(curve.thresholds[-1]), float(curve.thresholds[0])])
     return assemble_policy(tier_specs, levels, stats, names, data_fingerprint, otherwise=otherwise, name=name,

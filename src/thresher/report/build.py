@@ -228,32 +228,35 @@ def build_report(data, *, label: str = "label", score: str = "score", weight: st
 def build_report_from_curves(curves: dict, names: list[str], *, by=(), label: str, score: str, pos_label=None,
                              objectives=(), policies=(), cost=None, confidence: float = 0.95, min_support: int = 30,
                              max_points: int = MAX_POINTS, title: str | None = None,
-                             source: str | None = None) -> Report:
-    """The report from exact, unweighted curves (e.g. counted out of core): ``curves`` maps every key
-    prefix to its curve (``()`` for all rows; see
-    :meth:`thresher.scale.outofcore.StreamCurves.level_curves`), ``names`` are the leaf segments'
-    names in key order. ``policies`` are ``(PolicyMarks, {None | segment name: decision counts})``
-    pairs (:func:`thresher.report.marks.decision_counts`). No policy diff: that pairs rows."""
+                             source: str | None = None, weighted: bool = False, rows: dict | None = None) -> Report:
+    """The report from exact curves (e.g. counted out of core): ``curves`` maps every key prefix to
+    its curve (``()`` for all rows; see :meth:`thresher.scale.outofcore.StreamCurves.level_curves`),
+    ``names`` are the leaf segments' names in key order, ``rows`` the rows per prefix (default: the
+    curve's total weight, right for unweighted data). ``policies`` are ``(PolicyMarks, {None |
+    segment name: decision counts})`` pairs (:func:`thresher.report.marks.decision_counts`). No
+    policy diff: that pairs rows."""
     by = (by,) if isinstance(by, str) else tuple(by or ())
     setup = _setup(objectives, None, None, cost, score, confidence, max_points)
     check_curve_objectives(setup.objectives)
     selections = _Selections.from_curves(curves, names, by, setup.objectives, confidence, min_support)
 
-    def view(key, name, curve, segment):
+    def view(key, name, prefix, segment):
+        curve = curves[prefix]
         marks, keep = selections.marks(segment, curve)
         for policy_marks, counts in policies:
             more, thresholds = policy_marks.marks(counts[segment], curve, confidence)
             marks += more
             keep += thresholds
-        return view_document(key, name, int(curve.positives + curve.negatives), False, curve, marks=marks,
-                             keep=keep, confidence=confidence, max_points=max_points)
+        n = rows[prefix] if rows is not None else int(curve.positives + curve.negatives)
+        return view_document(key, name, n, weighted, curve, marks=marks, keep=keep, confidence=confidence,
+                             max_points=max_points)
 
-    views = [view("all", "All rows", curves[()], None)]
+    views = [view("all", "All rows", (), None)]
     leaves = [k for k in curves if by and len(k) == len(by)]
     for key, name in zip(leaves, names):
-        views.append(view(f"segment:{name}", name, curves[key], name))
+        views.append(view(f"segment:{name}", name, key, name))
     return _document(setup, views, None, title=title or source, source=source, label=label, score=score,
-                     by=list(by), pos_label=pos_label, weighted=False, confidence=confidence,
+                     by=list(by), pos_label=pos_label, weighted=weighted, confidence=confidence,
                      titles=[p.title for p, _ in policies])
 
 

@@ -10,13 +10,14 @@ from thresher.scale.outofcore import exact_curves
 from thresher.scale.sources import open_source
 
 
-def fit_policy(source=None, *, label: str, score: str, tiers, by=None, otherwise: str = "allow",
+def fit_policy(source=None, *, label: str, score: str, tiers, by=None, weight: str | None = None,
+               otherwise: str = "allow",
                min_support: int = 30, name: str = "policy", version: int = 1, pos_label=None,
                confidence: float = 0.95, description: str | None = None, sql: str | None = None,
                database: str | None = None, progress: bool = False) -> FitResult:
     """:func:`thresher.policy.fit_policy` for a re-readable source (Parquet files, a directory, a glob,
-    a DuckDB or PostgreSQL query), exact, in bounded memory. Unweighted; objectives that read
-    per-case columns (cost columns, per-day budgets) need the rows in memory.
+    a DuckDB or PostgreSQL query), exact, in bounded memory. Objectives that read per-case columns
+    (cost columns, per-day budgets) need the rows in memory.
 
     >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "s.parquet")
@@ -32,7 +33,7 @@ def fit_policy(source=None, *, label: str, score: str, tiers, by=None, otherwise
                              "--in-memory if the data fits, or constant costs / a rate budget.")
     names = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
     curves = exact_curves(open_source(source, sql=sql, database=database), label=label, score=score, by=names,
-                          pos_label=pos_label, progress=progress, fingerprint=True)
-    return fit_policy_on_curves(curves.level_curves(), by=names, score=score, tiers=specs,
+                          pos_label=pos_label, weight=weight, progress=progress, fingerprint=True)
+    return fit_policy_on_curves(curves.level_curves(), by=names, score=score, tiers=specs, rows=curves.level_rows(),
                                 data_fingerprint=curves.fingerprint, otherwise=otherwise, min_support=min_support,
                                 name=name, version=version, confidence=confidence, description=description)

@@ -6,7 +6,8 @@ bits of each row, 2 bytes a row (4 with segments: the overall curve is counted a
 by those counts. Each bucket is then sorted in place (counting sort for large buckets) and the
 parallel walk of :mod:`thresher.kernels.counts` emits the exact curve. Nothing is approximated:
 the result equals counting everything in memory. Limits: float32 scores (float64 scores must be
-exactly representable in float32), no sample weights, a source that reads the same rows twice.
+exactly representable in float32), a source that reads the same rows twice. Sample weights cost 8
+more bytes a row (each weight is placed beside its key and sorted with it).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import numpy as np
 
 from thresher.data.columns import segment_names
 from thresher.data.stream import BatchLabels, BatchSegments, float32_scores
+from thresher.data.validate import clean_weight
 from thresher.errors import InputError
 from thresher.kernels.counts import counts_from_parts
-from thresher.kernels.keys import N_HIGH, floats_of_keys, histogram, scatter, sort_buckets
+from thresher.kernels.keys import (N_HIGH, floats_of_keys, histogram, scatter, scatter_weighted, sort_buckets,
+                                   sort_buckets_weighted)
 from thresher.metrics.curve import Curve
 from thresher.metrics.evaluate import Evaluation, Summary
 from thresher.scale.sources import Source, open_source
@@ -41,6 +44,16 @@ class StreamCurves:
     by: tuple
     keys: tuple = ()  # the segment values of each entry of ``segments``, in the same order
     fingerprint: str | None = None  # with ``exact_curves(..., fingerprint=True)``
+    weighted: bool = False
+    segment_rows: dict = None  # name -> rows read (weight 0 included)
+
+    def level_rows(self) -> dict[tuple, int]:
+        """Rows read per key prefix, as :meth:`level_curves` keys them."""
+        out = {(): self.rows}
+        for key, name in zip(self.keys, self.segments):
+            for depth in range(1, len(self.by) + 1):
+                out[key[:depth]] = out.get(key[:depth], 0) + self.segment_rows[name]
+        return out
 
     def level_curves(self) -> dict[tuple, Curve]:
         """Every key prefix -> its exact curve: ``()`` for all rows, then each prefix of the segment
@@ -79,9 +92,11 @@ def _grow(hist: np.ndarray, regions: int) -> np.ndarray:
 
 
 def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: BatchLabels,
-          segments: BatchSegments, advance):
-    """Yield ``(y, scores, segment codes or None)`` per batch, validated, with row offsets in messages."""
-    columns = list(dict.fromkeys([label, score, *by]))
+          segments: BatchSegments, advance, weight: str | None = None, rows: list | None = None):
+    """Yield ``(y, scores, segment codes or None, weights or None)`` per batch, validated, with row
+    offsets in messages; rows of weight 0 are dropped (as in memory), after ``rows`` (per region:
+    all rows, then each segment) has counted them."""
+    columns = list(dict.fromkeys([label, score, *by, *([weight] if weight else [])]))
     offset = 0
     for batch in source.batches(columns):
         import pyarrow as pa
@@ -90,17 +105,32 @@ def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: 
         y = labels(table.column(label), offset)
         s = float32_scores(table.column(score), score, offset)
         seg = segments(table) if by else None
+        if rows is not None:
+            rows[0] += table.num_rows
+            if seg is not None and len(seg):
+                counted = np.bincount(seg)
+                rows.extend([0] * (1 + len(counted) - len(rows)))
+                for g in np.flatnonzero(counted):
+                    rows[g + 1] += int(counted[g])
+        w = None
+        if weight:
+            w = clean_weight(table.column(weight), weight)
+            keep = w > 0
+            if not keep.all():
+                y, s, w = y[keep], s[keep], w[keep]
+                seg = seg[keep] if seg is not None else None
         offset += table.num_rows
         advance(table.num_rows)
-        yield y, s, seg
+        yield y, s, seg, w
 
 
-def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progress: bool = False,
-                 timings: dict | None = None, fingerprint: bool = False) -> StreamCurves:
+def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weight: str | None = None,
+                 progress: bool = False, timings: dict | None = None, fingerprint: bool = False) -> StreamCurves:
     """Exact curves of any re-readable source (see :func:`thresher.scale.sources.open_source`).
 
-    ``timings``, when given, receives the seconds spent in each phase (for benchmarks);
-    ``fingerprint`` adds a content hash of the rows (see :class:`StreamFingerprint`)."""
+    ``weight`` names a sample-weight column (then 10 bytes a row instead of 2: each row's weight is
+    placed beside its key); ``timings``, when given, receives the seconds spent in each phase (for
+    benchmarks); ``fingerprint`` adds a content hash of the rows (see :class:`StreamFingerprint`)."""
     clock = _Clock(timings)
     source = source if isinstance(source, Source) else open_source(source)
     by = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
@@ -108,18 +138,19 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progr
     segments = BatchSegments(by)
     total = source.count_rows()
     hist = np.zeros((1 + (8 if by else 0), 2, N_HIGH), np.int64)
-    rows = 0
+    region_rows = [0]
     digest = StreamFingerprint() if fingerprint else None
     with _progress(total, "counting (pass 1 of 2)", progress) as advance:
-        for y, s, seg in _read(source, label, score, by, pos_label, labels, segments, advance):
+        for y, s, seg, w in _read(source, label, score, by, pos_label, labels, segments, advance, weight,
+                                  region_rows):
             if digest is not None:
-                digest.update(y, s, seg)
+                digest.update(y, s, seg, w)
             histogram(y, s, _ALL, hist)
             if seg is not None:
                 hist = _grow(hist, 1 + len(segments.keys))
                 histogram(y, s, seg + 1, hist)
-            rows += len(s)
     clock("pass 1: read + count")
+    rows = region_rows[0]
     if rows == 0:
         raise InputError(f"{source.describe} has no rows.")
     positive = labels.finish()
@@ -129,15 +160,17 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progr
     bounds = np.zeros(flat.size + 1, np.int64)
     np.cumsum(flat, out=bounds[1:])
     buffer = np.empty(int(bounds[-1]), np.uint16)
+    placed_weights = np.empty(int(bounds[-1]) if weight else 0, np.float64)
     cursor = bounds[:-1].reshape(hist.shape).copy()
     ends = bounds[1:].reshape(hist.shape)
     frozen = BatchSegments(by)
     frozen.index, frozen.keys = dict(segments.index), list(segments.keys)
     with _progress(total, "placing (pass 2 of 2)", progress) as advance:
-        for y, s, seg in _read(source, label, score, by, pos_label, BatchLabels(label, pos_label), frozen, advance):
-            _scatter_checked(y, s, _ALL, cursor, ends, buffer)
+        for y, s, seg, w in _read(source, label, score, by, pos_label, BatchLabels(label, pos_label), frozen,
+                                  advance, weight):
+            _scatter_checked(y, s, w, _ALL, cursor, ends, buffer, placed_weights)
             if seg is not None:
-                _scatter_checked(y, s, seg + 1, cursor, ends, buffer)
+                _scatter_checked(y, s, w, seg + 1, cursor, ends, buffer, placed_weights)
     if not np.array_equal(cursor.ravel(), bounds[1:]) or len(frozen.keys) != len(segments.keys):
         raise InputError(f"{source.describe} returned different rows on the second read; out-of-core counting needs "
                          "a source that reads the same rows twice (a fixed file set, a deterministic query).")
@@ -145,20 +178,26 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, progr
     del cursor
     # most rows sit in a few buckets: hand buckets to threads one at a time, not in fixed halves
     with nb.parallel_chunksize(1):
-        sort_buckets(buffer, bounds, nb.get_num_threads())
+        if weight:
+            sort_buckets_weighted(buffer, placed_weights, bounds)
+        else:
+            sort_buckets(buffer, bounds, nb.get_num_threads())
     clock("sort buckets")
     curves = []
     for r in range(regions):
         pos_start = np.append(bounds[(2 * r) * N_HIGH:(2 * r + 1) * N_HIGH], bounds[(2 * r + 1) * N_HIGH])
         neg_start = np.append(bounds[(2 * r + 1) * N_HIGH:(2 * r + 2) * N_HIGH], bounds[(2 * r + 2) * N_HIGH])
         with nb.parallel_chunksize(1):
-            keys, tp, fp = counts_from_parts(buffer, pos_start, neg_start, _BASES)
+            keys, tp, fp = counts_from_parts(buffer, pos_start, neg_start, _BASES,
+                                             placed_weights if weight else None)
         curves.append(Curve(floats_of_keys(keys), tp, fp, float(tp[-1]) if len(tp) else 0.0,
                             float(fp[-1]) if len(fp) else 0.0))
     clock("emit curves")
-    names = dict(zip(segment_names(segments.keys), curves[1:]))
-    return StreamCurves(curves[0], names, rows, positive, by, tuple(segments.keys),
-                        digest.finish(by, segments.keys) if digest is not None else None)
+    seg_names = segment_names(segments.keys)
+    region_rows += [0] * (regions - len(region_rows))
+    return StreamCurves(curves[0], dict(zip(seg_names, curves[1:])), rows, positive, by, tuple(segments.keys),
+                        digest.finish(by, segments.keys) if digest is not None else None, weight is not None,
+                        dict(zip(seg_names, region_rows[1:])))
 
 
 class StreamFingerprint:
@@ -171,18 +210,21 @@ class StreamFingerprint:
         import hashlib
 
         self._labels, self._scores, self._codes = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+        self._weights = hashlib.sha256()
 
-    def update(self, y, s, codes) -> None:
+    def update(self, y, s, codes, weights=None) -> None:
         self._labels.update(np.ascontiguousarray(y, np.uint8).tobytes())
         self._scores.update(np.ascontiguousarray(s, "<f8").tobytes())
         if codes is not None:
             self._codes.update(np.ascontiguousarray(codes, "<i8").tobytes())
+        if weights is not None:
+            self._weights.update(np.ascontiguousarray(weights, "<f8").tobytes())
 
     def finish(self, by, keys) -> str:
         import hashlib
 
         h = hashlib.sha256(b"thresher-stream-v1")
-        for part in (self._labels, self._scores, self._codes):
+        for part in (self._labels, self._scores, self._codes, self._weights):
             h.update(part.digest())
         h.update(repr((tuple(by), [tuple(map(str, k)) for k in keys])).encode())
         return "sha256-stream:" + h.hexdigest()
@@ -203,15 +245,18 @@ class _Clock:
         self.last = now
 
 
-def _scatter_checked(y, s, seg, cursor, ends, buffer):
+def _scatter_checked(y, s, w, seg, cursor, ends, buffer, placed_weights):
     # a source that grew between passes must not write past its buckets
-    if not scatter(y, s, seg, cursor, ends, buffer):
+    placed = scatter(y, s, seg, cursor, ends, buffer) if w is None else \
+        scatter_weighted(y, s, w, seg, cursor, ends, buffer, placed_weights)
+    if not placed:
         raise InputError("The source returned more rows on the second read than on the first; out-of-core counting "
                          "needs a source that reads the same rows twice (a fixed file set, a deterministic query).")
 
 
-def evaluate(source=None, *, label: str, score: str, by=None, pos_label=None, threshold: float = 0.5,
-             sql: str | None = None, database: str | None = None, progress: bool = False) -> Evaluation:
+def evaluate(source=None, *, label: str, score: str, weight: str | None = None, by=None, pos_label=None,
+             threshold: float = 0.5, sql: str | None = None, database: str | None = None,
+             progress: bool = False) -> Evaluation:
     """:func:`thresher.evaluate` for data larger than memory (exact; see the module docstring).
 
     >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
@@ -221,10 +266,13 @@ def evaluate(source=None, *, label: str, score: str, by=None, pos_label=None, th
     0.75
     """
     src = open_source(source, sql=sql, database=database)
-    result = exact_curves(src, label=label, score=score, by=by or (), pos_label=pos_label, progress=progress)
+    result = exact_curves(src, label=label, score=score, by=by or (), pos_label=pos_label, weight=weight,
+                          progress=progress)
+    weighted = weight is not None
 
-    def summary(curve: Curve) -> Summary:
-        return Summary(int(curve.positives + curve.negatives), curve, curve.at(threshold))
+    def summary(curve: Curve, rows: int) -> Summary:
+        return Summary(rows, curve, curve.at(threshold), weighted)
 
-    segments = {name: summary(c) for name, c in result.segments.items()}
-    return Evaluation(summary(result.overall), float(threshold), result.by, segments, result.pos_label, False)
+    segments = {name: summary(c, result.segment_rows[name]) for name, c in result.segments.items()}
+    return Evaluation(summary(result.overall, result.rows), float(threshold), result.by, segments, result.pos_label,
+                      weighted)
