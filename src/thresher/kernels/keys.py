@@ -50,28 +50,24 @@ def histogram(y, score, segment, hist):
         hist[0 if one else segment[i], 1 - y[i], _key(bits[i], score[i]) >> 16] += 1
 
 
-@nb.njit(cache=True, nogil=True)
 def scatter(y, score, segment, cursor, ends, buffer):
     """Store each row's low 16 key bits at ``cursor[segment, 1 - y, high bits]`` and advance it.
 
     Returns False, having stored nothing more, as soon as a bucket would pass its end (``ends``):
     the rows differ from those that were counted."""
-    bits = score.view(np.int32)
-    one = segment.shape[0] == 0
-    for i in range(score.shape[0]):
-        k = _key(bits[i], score[i])
-        c = (0 if one else segment[i], 1 - y[i], k >> 16)
-        at = cursor[c]
-        if at >= ends[c]:
-            return False
-        buffer[at] = np.uint16(k & 0xFFFF)
-        cursor[c] = at + 1
-    return True
+    return _scatter(y, score, _NO_WEIGHTS, False, segment, cursor, ends, buffer, _NO_WEIGHTS)
+
+
+def scatter_weighted(y, score, weight, segment, cursor, ends, buffer, weights):
+    """:func:`scatter` that also stores each row's weight at the same place of ``weights``."""
+    return _scatter(y, score, weight, True, segment, cursor, ends, buffer, weights)
+
+
+_NO_WEIGHTS = np.empty(0, np.float64)
 
 
 @nb.njit(cache=True, nogil=True)
-def scatter_weighted(y, score, weight, segment, cursor, ends, buffer, weights):
-    """:func:`scatter` that also stores each row's weight at the same place of ``weights``."""
+def _scatter(y, score, weight, weighted, segment, cursor, ends, buffer, weights):
     bits = score.view(np.int32)
     one = segment.shape[0] == 0
     for i in range(score.shape[0]):
@@ -81,7 +77,8 @@ def scatter_weighted(y, score, weight, segment, cursor, ends, buffer, weights):
         if at >= ends[c]:
             return False
         buffer[at] = np.uint16(k & 0xFFFF)
-        weights[at] = weight[i]
+        if weighted:
+            weights[at] = weight[i]
         cursor[c] = at + 1
     return True
 
