@@ -64,10 +64,14 @@ def _num(v):
     return None if v is None or not np.isfinite(v) else float(v)
 
 
+def _at_or_above(per_bin: np.ndarray) -> np.ndarray:
+    """Weight in bins >= b, for b = 0 .. bins (the last is 0)."""
+    return np.append(np.cumsum(per_bin[::-1])[::-1], 0.0)
+
+
 def _corners(counts: BinnedCounts):
     """Per bin, the four corner curves of its (tp, fp) box and the bins that hold rows."""
-    ge_tp = np.append(np.cumsum(counts.pos[::-1])[::-1], 0.0)
-    ge_fp = np.append(np.cumsum(counts.neg[::-1])[::-1], 0.0)
+    ge_tp, ge_fp = _at_or_above(counts.pos), _at_or_above(counts.neg)
     P, N = float(counts.pos.sum()), float(counts.neg.sum())
     t = counts.edges[:-1]
     corners = [Curve(t, tp, fp, P, N, exact=False)
@@ -162,14 +166,12 @@ def partial_curve(counts: BinnedCounts, refined: np.ndarray, y: np.ndarray, s: n
     exact = Curve.from_scores(y, s) if len(s) else Curve.empty()
     outside_pos = np.where(refined, 0.0, counts.pos)
     outside_neg = np.where(refined, 0.0, counts.neg)
-    above_pos = np.append(np.cumsum(outside_pos[::-1])[::-1], 0.0)  # not-refined weight in bins >= b
-    above_neg = np.append(np.cumsum(outside_neg[::-1])[::-1], 0.0)
+    above_pos, above_neg = _at_or_above(outside_pos), _at_or_above(outside_neg)  # not-refined weight in bins >= b
     b = bin_index(exact.thresholds.astype(np.float64), counts.edges) if len(exact) else np.empty(0, np.int32)
     thresholds = [exact.thresholds.astype(np.float64)]
     tp, fp = [exact.tp + above_pos[b + 1]], [exact.fp + above_neg[b + 1]]
     edges = np.flatnonzero(((counts.pos + counts.neg) > 0) & ~refined)
-    ge_tp = np.append(np.cumsum(counts.pos[::-1])[::-1], 0.0)
-    ge_fp = np.append(np.cumsum(counts.neg[::-1])[::-1], 0.0)
+    ge_tp, ge_fp = _at_or_above(counts.pos), _at_or_above(counts.neg)
     thresholds.append(counts.edges[edges])
     tp.append(ge_tp[edges])
     fp.append(ge_fp[edges])
