@@ -17,7 +17,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from thresher.service.audit.store import COLUMNS, AuditBusy, AuditError, Filters, version_conflict, where_clause
+from thresher.service.audit.store import COLUMNS, AuditBusy, AuditError, AuditLocked, Filters, version_conflict, where_clause
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS thresher_requests (
@@ -174,8 +174,12 @@ class SQLiteAuditStore:
         except Exception as exc:  # any failure (a bad value too) leaves no transaction open behind it
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            if not wait and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise AuditBusy(f"The audit log '{self.path}' is locked by another writer.") from None
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                if not wait:
+                    raise AuditBusy(f"The audit log '{self.path}' is locked by another writer.") from None
+                raise AuditLocked(f"Writing the audit log '{self.path}' failed: another writer held it locked for "
+                                  f"the whole busy timeout ({self._busy_ms / 1000:g}s); the decisions were not "
+                                  "recorded. Retry.") from None
             raise AuditError(f"Writing the audit log '{self.path}' failed: {exc}.") from None
         rows = sum(b.count for b in batches)
         self._since_checkpoint[0] += 1

@@ -43,6 +43,11 @@ class AuditBusy(AuditError):
     """Another writer holds the audit log's write lock (raised only by a write asked not to wait)."""
 
 
+class AuditLocked(AuditError):
+    """Another writer held the audit log's write lock for the whole busy timeout: nothing was written.
+    Not the fault of any batch, so the writer fails the whole group instead of retrying it batch by batch."""
+
+
 @dataclass(frozen=True)
 class Filters:
     """What ``thresher audit query`` / ``replay`` select; ``since`` inclusive, ``until`` exclusive."""

@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 
-from thresher.service.audit.store import AuditBusy, AuditError
+from thresher.service.audit.store import AuditBusy, AuditError, AuditLocked
 
 
 CHECKPOINT = ("checkpoint",)  # a queue item: run the store's checkpoint
@@ -248,6 +248,11 @@ class AuditWriter:
             return [(None, None)] * len(batches)
         except AuditBusy:
             return [(None, QUEUE)] * len(batches)
+        except AuditLocked as exc:  # no batch is at fault: retrying them one by one would wait n times over
+            self.last_error = str(exc)
+            if self.metrics:
+                self.metrics.audit_failed(sum(b.count for b in batches))
+            return [(None, exc)] * len(batches)
         except Exception as exc:
             error = exc if isinstance(exc, AuditError) else AuditError(f"Writing the audit log failed: {exc}.")
             self.last_error = str(error)
