@@ -105,9 +105,6 @@ def test_bad_inputs_are_clear(tmp_path):
     pq.write_table(pa.table({"y": [0, 1, 2], "s": np.array([0.1, 0.2, 0.3], np.float32)}), tmp_path / "three.parquet")
     with pytest.raises(InputError, match="more than two distinct values"):
         exact_curves(tmp_path / "three.parquet", label="y", score="s")
-    pq.write_table(pa.table({"y": [0, 1], "s": [0.1, 0.1 + 1e-12]}), tmp_path / "f64.parquet")
-    with pytest.raises(InputError, match="float32 cannot represent exactly"):
-        exact_curves(tmp_path / "f64.parquet", label="y", score="s")
     pq.write_table(pa.table({"y": [0, 1, 1], "s": [0.25, 0.5, float("nan")]}), tmp_path / "nan.parquet")
     with pytest.raises(InputError, match="row 2"):
         exact_curves(tmp_path / "nan.parquet", label="y", score="s")
@@ -116,6 +113,74 @@ def test_bad_inputs_are_clear(tmp_path):
     pq.write_table(pa.table({"y": [0, 1], "s": np.array([0.1, 0.2], np.float32)}), tmp_path / "two.parquet")
     with pytest.raises(InputError, match="pos_label 'Yes' never occurs"):
         exact_curves(tmp_path / "two.parquet", label="y", score="s", pos_label="Yes")
+
+
+def make64(rng, n):
+    """float64 scores that float32 cannot hold: near-ties a float32 cast would merge, both signs, zeros, ties."""
+    y = (rng.random(n) < 0.2).astype(np.int8)
+    s = rng.normal(0.3 * y, 1.0)
+    s[: n // 10] = 0.5 + rng.integers(0, 5, n // 10) * 1e-12  # distinct in float64, one value in float32
+    s[n // 10: n // 10 + 20] = 0.0
+    s[n // 10 + 20: n // 10 + 40] = -0.0
+    s[n // 10 + 40: n // 10 + 60] = 1e300
+    s[n // 10 + 60: n // 10 + 80] = -1e300
+    s[n // 10 + 80: n // 5] = np.round(s[n // 10 + 80: n // 5], 1)  # ties
+    return y, s
+
+
+def test_float64_scores_are_counted_exactly_on_64_bit_keys(tmp_path):
+    """Scores float32 cannot represent are not cast: the curve equals in-memory float64 counting, with
+    weights and segments, also when the first file is float32 and a later one switches the stream to 64 bits."""
+    rng = np.random.default_rng(64)
+    y, s = make64(rng, 30_000)
+    w = rng.random(len(y))
+    w[:500] = 0.0
+    g = rng.choice(["a", "b"], len(y))
+    first = 2_000  # float32 scores, written as float32: pass 1 starts on 16-bit keys, then starts over
+    s[:first] = s[:first].astype(np.float32)
+    pq.write_table(pa.table({"y": y[:first], "s": s[:first].astype(np.float32), "w": w[:first], "g": g[:first]}),
+                   tmp_path / "p0.parquet")
+    pq.write_table(pa.table({"y": y[first:], "s": s[first:], "w": w[first:], "g": g[first:]}), tmp_path / "p1.parquet",
+                   row_group_size=4_000)
+    with np.errstate(over="ignore"):
+        assert np.unique(s.astype(np.float32)).size < np.unique(s).size  # a cast would merge scores
+    for weight in (None, "w"):
+        result = exact_curves(tmp_path, label="y", score="s", by="g", weight=weight)
+        for curve, keep in [(result.overall, slice(None))] + [(c, g == name) for name, c in result.segments.items()]:
+            ref = thresher.curve(y[keep], s[keep], sample_weight=w[keep] if weight else None)
+            assert curve.thresholds.dtype == np.float64
+            np.testing.assert_array_equal(curve.thresholds, ref.thresholds)
+            np.testing.assert_allclose(curve.tp, ref.tp, rtol=1e-12, atol=0)
+            np.testing.assert_allclose(curve.fp, ref.fp, rtol=1e-12, atol=0)
+    ev = evaluate(tmp_path, label="y", score="s", threshold=0.5)
+    assert ev.overall.roc_auc == pytest.approx(thresher.roc_auc(y, s), abs=1e-12)
+    assert ev.overall.average_precision == pytest.approx(thresher.average_precision(y, s), abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), cuts=st.lists(st.integers(1, 1999), max_size=5, unique=True))
+def test_any_partitioning_of_float64_scores_gives_identical_results(tmp_path_factory, seed, cuts):
+    rng = np.random.default_rng(seed)
+    y, s = make64(rng, 2000)
+    root = tmp_path_factory.mktemp("parts64")
+    for i, (lo, hi) in enumerate(zip([0, *sorted(cuts)], [*sorted(cuts), 2000])):
+        pq.write_table(pa.table({"y": y[lo:hi], "s": s[lo:hi]}), root / f"p{i:03d}.parquet")
+    curve, ref = exact_curves(root, label="y", score="s").overall, thresher.curve(y, s)
+    np.testing.assert_array_equal(curve.thresholds, ref.thresholds)
+    np.testing.assert_array_equal(curve.tp, ref.tp)
+    np.testing.assert_array_equal(curve.fp, ref.fp)
+
+
+def test_float64_scores_that_appear_only_on_the_second_read_are_refused():
+    reads = []
+
+    def batches(columns):
+        reads.append(1)
+        s = np.linspace(0, 1, 100)
+        yield pa.record_batch({"y": np.arange(100) % 2, "s": s.astype(np.float32) if len(reads) == 1 else s})
+
+    with pytest.raises(InputError, match="same rows twice"):
+        exact_curves(Source("flaky", batches), label="y", score="s")
 
 
 def test_a_source_that_changes_between_passes_is_refused():

@@ -121,6 +121,30 @@ def reading(what):
                          "others out of the directory).") from None
 
 
+def _widest_schema(files: list[str]) -> pa.Schema:
+    """The first file's columns, each in a type that holds every file's values: Arrow would otherwise
+    cast every file to the first one's types, and a float32 first file would round the float64 scores
+    of the others (or turn them into inf) without a word. Read from the files' footers only."""
+    import pyarrow.parquet as pq
+
+    schemas = [pq.read_schema(f) for f in files]
+    first = schemas[0]
+    if all(s.equals(first) for s in schemas[1:]):
+        return first
+    fields = []
+    for field in first:
+        types = [s.field(field.name).type for s in schemas if field.name in s.names]
+        if any(t != field.type for t in types):
+            plain = {t.value_type if pa.types.is_dictionary(t) else t for t in types}
+            try:
+                field = field.with_type(pa.unify_schemas([pa.schema([(field.name, t)]) for t in plain],
+                                                         promote_options="permissive").field(0).type)
+            except (pa.ArrowTypeError, pa.ArrowInvalid):  # no common type: reading that column says which file
+                pass
+        fields.append(field)
+    return pa.schema(fields, metadata=first.metadata)
+
+
 def parquet_dataset(paths):
     """A pyarrow dataset over a Parquet file, a directory (see :func:`parquet_files`) or a list of
     those, with thresher's error for files that are not Parquet."""
@@ -129,7 +153,9 @@ def parquet_dataset(paths):
     paths = [paths] if isinstance(paths, (str, Path)) else paths
     files = [str(f) for p in paths for f in parquet_files(Path(p))]
     try:
-        return ds.dataset(files[0] if len(files) == 1 else files, format="parquet")
+        if len(files) == 1:
+            return ds.dataset(files[0], format="parquet")
+        return ds.dataset(files, format="parquet", schema=_widest_schema(files))
     except (pa.ArrowInvalid, OSError) as exc:
         what = f"'{files[0]}'" if len(files) == 1 else f"the {len(files)} files under '{paths[0]}'"
         raise InputError(f"Could not read {what} as Parquet: {exc}") from None

@@ -85,16 +85,3 @@ class BatchSegments:
                 self.keys.append(key)
             mapping[i] = self.index[key]
         return mapping[inverse]
-
-
-def float32_scores(values, name: str, offset: int) -> np.ndarray:
-    """Finite float32 scores; float64 input must be exactly representable in float32."""
-    s = clean_score(values, name, offset)
-    if s.dtype != np.float32:
-        narrow = s.astype(np.float32)
-        if not np.array_equal(narrow, s):
-            raise InputError(f"The score column '{name}' holds float64 values that float32 cannot represent exactly; "
-                             "out-of-core exact counting works on float32 scores. Cast the scores to float32 "
-                             "upstream, or use binned mode (--bins N).")
-        s = narrow
-    return s

@@ -1,82 +1,129 @@
-"""Exact counting over float32 keys split in two: 16 high bits pick a bucket, 16 low bits are stored.
+"""Exact counting over order-preserving score keys split in two: 16 high bits pick a bucket, the
+low bits are stored.
 
-Out-of-core counting keeps only the low 16 bits of each row's order-preserving key (2 bytes a row):
-the high bits are implied by the bucket the row is placed in. Each bucket is then sorted in place,
-by counting when it is large (65,536 slots, one pass), otherwise by a comparison sort.
+Out-of-core counting keeps only the low bits of each row's key: the high bits are implied by the
+bucket the row is placed in. float32 scores keep 16 low bits (2 bytes a row); float64 scores keep 48
+(an int64, 8 bytes a row). Each bucket is then sorted in place: a 16-bit bucket by counting when it
+is large (65,536 slots, one pass), otherwise, and always for 48 bits, by a comparison sort.
+
+Keys are signed: the float's bits with the negative half folded (``bits ^ 0x7F…F`` below zero, and
+-0.0 joins +0.0), so they sort as the scores do. Bucket ``b`` holds the keys whose top 16 bits are
+``b - 32768``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 
 N_HIGH = 1 << 16
-_FOLD = np.int64(0x7FFFFFFF)
-_OFFSET = np.int64(1 << 31)
+
+
+@dataclass(frozen=True)
+class KeyLayout:
+    """How a score dtype's keys are split: ``low_bits`` stored per row as ``stored``, the rest in the bucket."""
+
+    score: type  # the score dtype
+    bits: type  # the signed integer of the same width
+    low_bits: int
+    stored: type  # the dtype of the buffer that holds the low bits
+
+    @property
+    def fold(self) -> np.int64:
+        return np.int64((1 << (8 * np.dtype(self.bits).itemsize - 1)) - 1)
+
+    @property
+    def bases(self) -> np.ndarray:
+        """Each bucket's key with zero low bits (add the stored low bits to get a row's key)."""
+        return (np.arange(N_HIGH, dtype=np.int64) - N_HIGH // 2) << self.low_bits
+
+    @property
+    def bytes_per_row(self) -> int:
+        return np.dtype(self.stored).itemsize
+
+
+FLOAT32 = KeyLayout(np.float32, np.int32, 16, np.uint16)
+FLOAT64 = KeyLayout(np.float64, np.int64, 48, np.int64)
+
+
+def layout_of(score: np.ndarray) -> KeyLayout:
+    return FLOAT32 if score.dtype == np.float32 else FLOAT64
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _key(bits, s):
-    # order-preserving unsigned key in [0, 2**32) for a float32 (sign-folded bits; -0.0 joins +0.0)
+def _key(bits, s, fold):
+    # order-preserving signed key of a float (its bits, negative half folded; -0.0 joins +0.0)
     k = np.int64(bits)
     if k < 0:
-        k ^= _FOLD
+        k ^= fold
     if s == 0:
         k = 0
-    return k + _OFFSET
+    return k
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _bits_of_keys(keys, bits):
+def _bits_of_keys(keys, fold, bits):
     for i in nb.prange(keys.shape[0]):
-        k = keys[i] - _OFFSET
-        bits[i] = np.int32(k ^ _FOLD if k < 0 else k)
+        k = keys[i]
+        bits[i] = k ^ fold if k < 0 else k
 
 
-def floats_of_keys(keys: np.ndarray) -> np.ndarray:
-    """The float32 scores of unsigned keys (inverse of the key transform)."""
-    bits = np.empty(keys.shape[0], np.int32)  # numpy's allocation: huge pages when large
-    _bits_of_keys(keys, bits)
-    return bits.view(np.float32)
+def floats_of_keys(keys: np.ndarray, layout: KeyLayout = FLOAT32) -> np.ndarray:
+    """The scores of keys (inverse of the key transform), in the layout's score dtype."""
+    bits = np.empty(keys.shape[0], layout.bits)  # numpy's allocation: huge pages when large
+    _bits_of_keys(keys, layout.fold, bits)
+    return bits.view(layout.score)
+
+
+def histogram(y, score, segment, hist):
+    """Add each row to ``hist[segment, 1 - y, bucket]`` (positives in class row 0); an empty
+    ``segment`` array puts every row in segment 0."""
+    layout = layout_of(score)
+    _histogram(y, score, score.view(layout.bits), layout.fold, layout.low_bits, segment, hist)
 
 
 @nb.njit(cache=True, nogil=True)
-def histogram(y, score, segment, hist):
-    """Add each row to ``hist[segment, 1 - y, high 16 bits]`` (positives in class row 0); an empty
-    ``segment`` array puts every row in segment 0."""
-    bits = score.view(np.int32)
+def _histogram(y, score, bits, fold, low_bits, segment, hist):
     one = segment.shape[0] == 0
+    half = N_HIGH // 2
     for i in range(score.shape[0]):
-        hist[0 if one else segment[i], 1 - y[i], _key(bits[i], score[i]) >> 16] += 1
+        hist[0 if one else segment[i], 1 - y[i], (_key(bits[i], score[i], fold) >> low_bits) + half] += 1
 
 
 def scatter(y, score, segment, cursor, ends, buffer):
-    """Store each row's low 16 key bits at ``cursor[segment, 1 - y, high bits]`` and advance it.
+    """Store each row's low key bits at ``cursor[segment, 1 - y, bucket]`` and advance it.
 
     Returns False, having stored nothing more, as soon as a bucket would pass its end (``ends``):
     the rows differ from those that were counted."""
-    return _scatter(y, score, _NO_WEIGHTS, False, segment, cursor, ends, buffer, _NO_WEIGHTS)
+    return scatter_weighted(y, score, None, segment, cursor, ends, buffer, None)
 
 
 def scatter_weighted(y, score, weight, segment, cursor, ends, buffer, weights):
-    """:func:`scatter` that also stores each row's weight at the same place of ``weights``."""
-    return _scatter(y, score, weight, True, segment, cursor, ends, buffer, weights)
+    """:func:`scatter` that also stores each row's weight at the same place of ``weights`` (None: no weights)."""
+    layout = layout_of(score)
+    weighted = weight is not None
+    return _scatter(y, score, score.view(layout.bits), layout.fold, layout.low_bits,
+                    weight if weighted else _NO_WEIGHTS, weighted, segment, cursor, ends, buffer,
+                    weights if weighted else _NO_WEIGHTS)
 
 
 _NO_WEIGHTS = np.empty(0, np.float64)
 
 
 @nb.njit(cache=True, nogil=True)
-def _scatter(y, score, weight, weighted, segment, cursor, ends, buffer, weights):
-    bits = score.view(np.int32)
+def _scatter(y, score, bits, fold, low_bits, weight, weighted, segment, cursor, ends, buffer, weights):
     one = segment.shape[0] == 0
+    half = N_HIGH // 2
+    low_mask = (np.int64(1) << low_bits) - 1
     for i in range(score.shape[0]):
-        k = _key(bits[i], score[i])
-        c = (0 if one else segment[i], 1 - y[i], k >> 16)
+        k = _key(bits[i], score[i], fold)
+        c = (0 if one else segment[i], 1 - y[i], (k >> low_bits) + half)
         at = cursor[c]
         if at >= ends[c]:
             return False
-        buffer[at] = np.uint16(k & 0xFFFF)
+        buffer[at] = k & low_mask
         if weighted:
             weights[at] = weight[i]
         cursor[c] = at + 1
@@ -99,9 +146,25 @@ def sort_buckets_weighted(buffer, weights, bounds):
         weights[lo:hi] = w
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
 def sort_buckets(buffer, bounds, n_threads):
     """Sort every bucket ``buffer[bounds[b]:bounds[b + 1]]`` ascending, in place."""
+    if buffer.dtype == np.uint16:
+        _sort_buckets16(buffer, bounds, n_threads)
+    else:
+        _sort_buckets_by_comparison(buffer, bounds)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _sort_buckets_by_comparison(buffer, bounds):
+    for b in nb.prange(bounds.shape[0] - 1):
+        lo = bounds[b]
+        hi = bounds[b + 1]
+        if hi - lo > 1:
+            buffer[lo:hi].sort()
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _sort_buckets16(buffer, bounds, n_threads):
     scratch = np.zeros((n_threads, N_HIGH), np.int64)
     for b in nb.prange(bounds.shape[0] - 1):
         lo = bounds[b]

@@ -19,18 +19,33 @@ import numba as nb
 import numpy as np
 
 from thresher.data.columns import segment_names
-from thresher.data.stream import BatchLabels, BatchSegments, float32_scores
-from thresher.data.validate import clean_weight
+from thresher.data.stream import BatchLabels, BatchSegments
+from thresher.data.validate import clean_score, clean_weight
 from thresher.errors import InputError
 from thresher.kernels.counts import counts_from_parts
-from thresher.kernels.keys import (N_HIGH, floats_of_keys, histogram, scatter, scatter_weighted, sort_buckets,
-                                   sort_buckets_weighted)
+from thresher.kernels.keys import (FLOAT32, FLOAT64, N_HIGH, KeyLayout, floats_of_keys, histogram, scatter,
+                                   scatter_weighted, sort_buckets, sort_buckets_weighted)
 from thresher.metrics.curve import Curve
 from thresher.metrics.evaluate import Evaluation, Summary
 from thresher.scale.sources import Source, open_source
 
-_BASES = np.arange(N_HIGH, dtype=np.int64) << 16
 _ALL = np.empty(0, np.int64)  # every row in region 0, the overall curve
+
+
+class _WideScores(Exception):
+    """Pass 1 met float64 scores that float32 cannot hold exactly: count again on 64-bit keys."""
+
+
+def _scores(values, name: str, offset: int, layout: KeyLayout) -> np.ndarray:
+    """Finite scores in the layout's dtype; :class:`_WideScores` when float32 would change one."""
+    s = clean_score(values, name, offset)
+    if s.dtype == layout.score:
+        return s
+    with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf: not equal, so wide
+        narrow = s.astype(layout.score)
+    if layout is FLOAT32 and not np.array_equal(narrow, s):
+        raise _WideScores
+    return narrow
 
 
 @dataclass(frozen=True)
@@ -92,10 +107,10 @@ def _grow(hist: np.ndarray, regions: int) -> np.ndarray:
 
 
 def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: BatchLabels,
-          segments: BatchSegments, advance, weight: str | None = None, rows: list | None = None):
+          segments: BatchSegments, advance, layout: KeyLayout, weight: str | None = None, rows: list | None = None):
     """Yield ``(y, scores, segment codes or None, weights or None)`` per batch, validated, with row
-    offsets in messages; rows of weight 0 are dropped (as in memory), after ``rows`` (per region:
-    all rows, then each segment) has counted them."""
+    offsets in messages and scores in ``layout``'s dtype; rows of weight 0 are dropped (as in
+    memory), after ``rows`` (per region: all rows, then each segment) has counted them."""
     columns = list(dict.fromkeys([label, score, *by, *([weight] if weight else [])]))
     offset = 0
     for batch in source.batches(columns):
@@ -103,7 +118,7 @@ def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: 
 
         table = pa.Table.from_batches([batch])
         y = labels(table.column(label), offset)
-        s = float32_scores(table.column(score), score, offset)
+        s = _scores(table.column(score), score, offset, layout)
         seg = segments(table) if by else None
         if rows is not None:
             rows[0] += table.num_rows
@@ -128,27 +143,34 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
                  progress: bool = False, timings: dict | None = None, fingerprint: bool = False) -> StreamCurves:
     """Exact curves of any re-readable source (see :func:`thresher.scale.sources.open_source`).
 
-    ``weight`` names a sample-weight column (then 10 bytes a row instead of 2: each row's weight is
-    placed beside its key); ``timings``, when given, receives the seconds spent in each phase (for
+    Memory: 2 bytes a row for float32 scores, 8 for float64 scores that float32 cannot hold, and 8
+    more with ``weight``, a sample-weight column (each row's weight is placed beside its key); ``timings``, when given, receives the seconds spent in each phase (for
     benchmarks); ``fingerprint`` adds a content hash of the rows (see :class:`StreamFingerprint`)."""
     clock = _Clock(timings)
     source = source if isinstance(source, Source) else open_source(source)
     by = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
-    labels = BatchLabels(label, pos_label)
-    segments = BatchSegments(by)
     total = source.count_rows()
-    hist = np.zeros((1 + (8 if by else 0), 2, N_HIGH), np.int64)
-    region_rows = [0]
-    digest = StreamFingerprint() if fingerprint else None
-    with _progress(total, "counting (pass 1 of 2)", progress) as advance:
-        for y, s, seg, w in _read(source, label, score, by, pos_label, labels, segments, advance, weight,
-                                  region_rows):
-            if digest is not None:
-                digest.update(y, s, seg, w)
-            histogram(y, s, _ALL, hist)
-            if seg is not None:
-                hist = _grow(hist, 1 + len(segments.keys))
-                histogram(y, s, seg + 1, hist)
+    layout = FLOAT32
+    while True:  # float32 keys (2 bytes a row) until a score needs float64: then once more on 64-bit keys
+        labels = BatchLabels(label, pos_label)
+        segments = BatchSegments(by)
+        hist = np.zeros((1 + (8 if by else 0), 2, N_HIGH), np.int64)
+        region_rows = [0]
+        digest = StreamFingerprint() if fingerprint else None
+        step = "counting (pass 1 of 2)" if layout is FLOAT32 else "counting again, float64 scores (pass 1 of 2)"
+        try:
+            with _progress(total, step, progress) as advance:
+                for y, s, seg, w in _read(source, label, score, by, pos_label, labels, segments, advance, layout,
+                                          weight, region_rows):
+                    if digest is not None:
+                        digest.update(y, s, seg, w)
+                    histogram(y, s, _ALL, hist)
+                    if seg is not None:
+                        hist = _grow(hist, 1 + len(segments.keys))
+                        histogram(y, s, seg + 1, hist)
+            break
+        except _WideScores:
+            layout = FLOAT64
     clock("pass 1: read + count")
     rows = region_rows[0]
     if rows == 0:
@@ -159,21 +181,25 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
     flat = hist.ravel()
     bounds = np.zeros(flat.size + 1, np.int64)
     np.cumsum(flat, out=bounds[1:])
-    buffer = np.empty(int(bounds[-1]), np.uint16)
+    buffer = np.empty(int(bounds[-1]), layout.stored)
     placed_weights = np.empty(int(bounds[-1]) if weight else 0, np.float64)
     cursor = bounds[:-1].reshape(hist.shape).copy()
     ends = bounds[1:].reshape(hist.shape)
     frozen = BatchSegments(by)
     frozen.index, frozen.keys = dict(segments.index), list(segments.keys)
+    changed = InputError(f"{source.describe} returned different rows on the second read; out-of-core counting "
+                         "needs a source that reads the same rows twice (a fixed file set, a deterministic query).")
     with _progress(total, "placing (pass 2 of 2)", progress) as advance:
-        for y, s, seg, w in _read(source, label, score, by, pos_label, BatchLabels(label, pos_label), frozen,
-                                  advance, weight):
-            _scatter_checked(y, s, w, _ALL, cursor, ends, buffer, placed_weights)
-            if seg is not None:
-                _scatter_checked(y, s, w, seg + 1, cursor, ends, buffer, placed_weights)
+        try:
+            for y, s, seg, w in _read(source, label, score, by, pos_label, BatchLabels(label, pos_label), frozen,
+                                      advance, layout, weight):
+                _scatter_checked(y, s, w, _ALL, cursor, ends, buffer, placed_weights)
+                if seg is not None:
+                    _scatter_checked(y, s, w, seg + 1, cursor, ends, buffer, placed_weights)
+        except _WideScores:  # float64 scores that pass 1 did not see
+            raise changed from None
     if not np.array_equal(cursor.ravel(), bounds[1:]) or len(frozen.keys) != len(segments.keys):
-        raise InputError(f"{source.describe} returned different rows on the second read; out-of-core counting needs "
-                         "a source that reads the same rows twice (a fixed file set, a deterministic query).")
+        raise changed
     clock("pass 2: read + place")
     del cursor
     # most rows sit in a few buckets: hand buckets to threads one at a time, not in fixed halves
@@ -184,13 +210,14 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
             sort_buckets(buffer, bounds, nb.get_num_threads())
     clock("sort buckets")
     curves = []
+    bases = layout.bases
     for r in range(regions):
         pos_start = np.append(bounds[(2 * r) * N_HIGH:(2 * r + 1) * N_HIGH], bounds[(2 * r + 1) * N_HIGH])
         neg_start = np.append(bounds[(2 * r + 1) * N_HIGH:(2 * r + 2) * N_HIGH], bounds[(2 * r + 2) * N_HIGH])
         with nb.parallel_chunksize(1):
-            keys, tp, fp = counts_from_parts(buffer, pos_start, neg_start, _BASES,
+            keys, tp, fp = counts_from_parts(buffer, pos_start, neg_start, bases,
                                              placed_weights if weight else None)
-        curves.append(Curve(floats_of_keys(keys), tp, fp, float(tp[-1]) if len(tp) else 0.0,
+        curves.append(Curve(floats_of_keys(keys, layout), tp, fp, float(tp[-1]) if len(tp) else 0.0,
                             float(fp[-1]) if len(fp) else 0.0))
     clock("emit curves")
     seg_names = segment_names(segments.keys)
