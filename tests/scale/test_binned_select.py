@@ -141,3 +141,54 @@ def test_cli_tune_bins(tmp_path):
     assert text.returncode == 0 and "no threshold beats" in text.stdout and "not refined" in text.stdout
     bad = run("--bins", "128", "--range", "zero,one")
     assert bad.returncode == 2 and "--range" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("bad", [(1.0, 0.0), (0.5, 0.5), (float("nan"), 1.0), (0.0, float("inf"))])
+def test_a_range_that_is_not_low_below_high_is_refused(tmp_path, bad):
+    path = _write(tmp_path / "d.parquet", np.array([0, 1], np.int8), np.array([0.2, 0.7], np.float32),
+                  np.array(["a", "b"]))
+    with pytest.raises(thresher.errors.ParameterError, match="'range' parameter of select_binned"):
+        select_binned(path, label="y", score="s", objective="max-f1", bins=4, range=bad)
+
+
+@pytest.mark.parametrize("refine", [False, True])
+@pytest.mark.parametrize("objective", ["fixed 0", "fixed 0.25", "min-cost fn=10 fp=1", "max-f1"])
+def test_scores_below_the_range_are_not_counted_at_its_lower_edge(tmp_path, objective, refine):
+    """Scores under the range fall in bin 0: that bin's point is at the lowest score, not at the range's
+    low edge, where those rows are not flagged."""
+    y = np.array([1, 1, 0, 0, 1, 0, 0, 1], np.int8)
+    s = np.array([-0.5, -0.2, -0.3, 0.6, 0.9, 0.1, 0.25, 0.5])
+    path = _write(tmp_path / "d.parquet", y, s, np.array(["a"] * 8))
+    exact = thresher.select(thresher.curve(y, s), objective)
+    got = select_binned(path, label="y", score="s", objective=objective, bins=4, refine=refine).selection.overall
+    assert got.threshold == exact.threshold
+    assert (got.tp, got.fp, got.tn, got.fn) == (exact.tp, exact.fp, exact.tn, exact.fn)
+
+
+def test_an_empty_file_in_a_directory_is_no_error(tmp_path):
+    rng = np.random.default_rng(4)
+    y = (rng.random(300) < 0.3).astype(np.int8)
+    s = np.round(rng.random(300), 2).astype(np.float32)
+    g = rng.choice(["a", "b"], 300)
+    (tmp_path / "d").mkdir()
+    _write(tmp_path / "d" / "a.parquet", y, s, g)
+    _write(tmp_path / "d" / "b.parquet", y[:0], s[:0], g[:0])  # Spark writes these
+    got = select_binned(str(tmp_path / "d"), label="y", score="s", objective="max-f1", by="g", bins=10)
+    exact = _exact(y, s, g, "max-f1", 30)
+    assert got.selection.overall.threshold == exact.overall.threshold
+
+
+@pytest.mark.parametrize("by", [None, "g"])
+def test_refinement_refuses_a_source_that_changed_between_passes(by):
+    from thresher.scale.sources import Source
+
+    reads = []
+
+    def batches(columns):
+        reads.append(1)
+        n = 100 if len(reads) == 1 else 110
+        rng = np.random.default_rng(0)
+        yield pa.record_batch({"y": np.arange(n) % 2, "s": rng.random(n), "g": np.where(np.arange(n) % 3, "a", "b")})
+
+    with pytest.raises(InputError, match="same rows twice"):
+        select_binned(Source("changing", batches), label="y", score="s", objective="max-f1", by=by, bins=8)

@@ -115,3 +115,28 @@ def test_binned_mode_reads_a_csv_stream_on_standard_input(parts, tmp_path):
                         "--no-refine")):
         proc = piped(*args)
         assert proc.returncode == 2 and hint in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_scale_options_that_cannot_work_are_refused_with_a_reason(parts, tmp_path):
+    root, *_ = parts
+    text = "y,q\n1,0.5\n0,0.2\n"
+    proc = subprocess.run([sys.executable, "-m", "thresher.cli.main", "evaluate", "-", "--label", "y", "--score",
+                           "p", "--bins", "4"], input=text, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "lacks a column" in proc.stderr and "'p'" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = cli("tune", str(root), "--label", "label", "--score", "score", "--objective", "max-f1", "--bins", "0")
+    assert proc.returncode == 2 and "whole number >= 1" in proc.stderr, proc.stderr
+    proc = cli("policy", "fit", "--sql", f"select * from '{root}/*.parquet'", "--in-memory", "--label", "label",
+               "--score", "score", "--objective", "max-f1", "--out", str(tmp_path / "p.yaml"))
+    assert proc.returncode == 2 and "--in-memory" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_bad_weight_is_reported_at_its_row_in_the_whole_stream(tmp_path):
+    for i in range(2):
+        w = np.ones(5)
+        if i == 1:
+            w[3] = -1.0  # row 5 + 3
+        pq.write_table(pa.table({"y": np.arange(5) % 2, "s": np.linspace(0, 1, 5), "w": w}), tmp_path / f"p{i}.parquet")
+    for extra in ([], ["--bins", "8"]):
+        proc = cli("evaluate", str(tmp_path), "--label", "y", "--score", "s", "--weight", "w", *extra)
+        assert proc.returncode == 2 and "first at row 8" in proc.stderr, proc.stderr

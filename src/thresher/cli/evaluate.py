@@ -32,9 +32,21 @@ def add_scale_arguments(p) -> None:
     g.add_argument("--sql", help="read the rows of a DuckDB query instead of DATA (e.g. select label, score from "
                                  "'scores/*.parquet' where day >= '2026-11-01')")
     g.add_argument("--db", help="the database --sql runs in: a DuckDB file, or a postgresql:// URL")
-    g.add_argument("--bins", type=int, help="binned mode: one pass, constant memory, areas with error bounds")
+    g.add_argument("--bins", type=positive_int, help="binned mode: one pass, constant memory, areas with error bounds")
     g.add_argument("--range", default="0,1", metavar="LO,HI", help="score range of the bins (default 0,1)")
     g.add_argument("--in-memory", action="store_true", help="never switch to out-of-core counting")
+
+
+def positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number >= 1 (the number of bins), got '{text}'")
+    return value
 
 
 OUT_OF_CORE_ROWS = 20_000_000
@@ -63,6 +75,9 @@ def require_source(args) -> None:
         raise InputError("Give DATA (a file, a directory or a glob) or --sql QUERY.")
     if args.data is not None and args.sql:
         raise InputError("Give DATA or --sql QUERY, not both (the query names its own files or tables).")
+    if args.sql and getattr(args, "in_memory", False):
+        raise InputError("--in-memory reads DATA into memory, and a --sql query is always counted out of core: drop "
+                         "one of the two (export the query's rows to Parquet to read them into memory).")
 
 
 def load_evaluation(args) -> Evaluation:

@@ -117,8 +117,9 @@ def reading(what):
     try:
         yield
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"Reading '{what}' failed: {exc}. Check that every file is intact Parquet (or move the "
-                         "others out of the directory).") from None
+        hint = "Check that every file is intact Parquet (or move the others out of the directory)." \
+            if what != "standard input" else "Check that it is CSV with a header row."
+        raise InputError(f"Reading '{what}' failed: {exc}. {hint}") from None
 
 
 def _widest_schema(files: list[str]) -> pa.Schema:

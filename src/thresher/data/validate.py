@@ -71,17 +71,19 @@ def clean_score(values, name: str, offset: int = 0) -> np.ndarray:
     return s
 
 
-def clean_weight(values, name: str, what: str = "weight") -> np.ndarray:
-    """Finite, non-negative float64 sample weights (or per-case costs: ``what="cost"``)."""
+def clean_weight(values, name: str, what: str = "weight", offset: int = 0) -> np.ndarray:
+    """Finite, non-negative float64 sample weights (or per-case costs: ``what="cost"``).
+
+    ``offset`` is added to row numbers in messages (for data read in batches)."""
     values = _to_array(values)
-    _check_nulls(values, name, what, f"Give every row a {what} (0 is allowed).")
+    _check_nulls(values, name, what, f"Give every row a {what} (0 is allowed).", offset)
     w = np.asarray(_numeric(values, name, what), dtype=np.float64)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         row = _first_row(bad)
         raise InputError(
             f"The {what} column '{name}' has {int(bad.sum())} negative or non-finite value(s) "
-            f"(first at row {row}: {w[row]!r}). {what.capitalize()}s must be finite and >= 0."
+            f"(first at row {offset + row}: {w[row]!r}). {what.capitalize()}s must be finite and >= 0."
         )
     return w
 

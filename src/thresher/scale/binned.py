@@ -68,7 +68,7 @@ def evaluate(source=None, *, label: str, score: str, weight: str | None = None, 
         table = pa.Table.from_batches([batch])
         y = labels(table.column(label), offset)
         s = clean_score(table.column(score), score, offset)
-        w = clean_weight(table.column(weight), weight) if weight else None
+        w = clean_weight(table.column(weight), weight, offset=offset) if weight else None
         overall.add(y, s, w, edges, threshold)
         if names:
             codes = segments(table)

@@ -25,7 +25,7 @@ import pyarrow as pa
 from thresher.data.columns import segment_names
 from thresher.data.stream import BatchLabels, BatchSegments
 from thresher.data.validate import clean_score
-from thresher.errors import InfeasibleError, InputError
+from thresher.errors import InfeasibleError, InputError, ParameterError
 from thresher.kernels.binned import bin_edges, bin_index, binned_counts
 from thresher.metrics.binned import BinnedCounts
 from thresher.metrics.curve import Curve
@@ -160,9 +160,11 @@ def refine_mask(counts: BinnedCounts, candidates: np.ndarray) -> np.ndarray:
     return mask
 
 
-def partial_curve(counts: BinnedCounts, refined: np.ndarray, y: np.ndarray, s: np.ndarray) -> Curve:
+def partial_curve(counts: BinnedCounts, refined: np.ndarray, y: np.ndarray, s: np.ndarray, *,
+                  bottom: float = np.inf) -> Curve:
     """The exact curve at every distinct score in the ``refined`` bins (``y``, ``s``: exactly the rows
-    there), plus the bin-edge points of the other occupied bins (exact counts, never chosen)."""
+    there), plus the bin-edge points of the other occupied bins (exact counts, never chosen; bin 0's
+    at ``bottom``, the lowest score, when that lies below the range)."""
     exact = Curve.from_scores(y, s) if len(s) else Curve.empty()
     outside_pos = np.where(refined, 0.0, counts.pos)
     outside_neg = np.where(refined, 0.0, counts.neg)
@@ -172,7 +174,7 @@ def partial_curve(counts: BinnedCounts, refined: np.ndarray, y: np.ndarray, s: n
     tp, fp = [exact.tp + above_pos[b + 1]], [exact.fp + above_neg[b + 1]]
     edges = np.flatnonzero(((counts.pos + counts.neg) > 0) & ~refined)
     ge_tp, ge_fp = _at_or_above(counts.pos), _at_or_above(counts.neg)
-    thresholds.append(counts.edges[edges])
+    thresholds.append(_edge_thresholds(counts, edges, bottom))
     tp.append(ge_tp[edges])
     fp.append(ge_fp[edges])
     t = np.concatenate(thresholds)
@@ -220,6 +222,10 @@ def select_binned(source=None, *, label: str, score: str, objective, by=None, po
     (0.35, True)
     """
     check(bins, "bins", "select_binned", Interval(1, None, integer=True))
+    lo, hi = (float(v) for v in range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError(f"The 'range' parameter of select_binned must be (low, high) with finite low < high. "
+                             f"Got {tuple(range)!r} instead (on the command line: --range 0,1).")
     objective = parse(objective)
     if objective.columns():
         raise InputError(f"'{objective.spec()}' reads per-case columns ({', '.join(objective.columns())}); binned "
@@ -229,9 +235,9 @@ def select_binned(source=None, *, label: str, score: str, objective, by=None, po
         raise InputError("Binned selection takes one segment column; combine the columns into one upstream, or use "
                          "exact out-of-core tuning (drop --bins).")
     src = open_source(source, sql=sql, database=database)
-    edges = bin_edges(float(range[0]), float(range[1]), int(bins))
+    edges = bin_edges(lo, hi, int(bins))
     fixed = objective.threshold if isinstance(objective, Fixed) else None
-    counts, tops, at_fixed, positive, keys = _pass_counts(src, label, score, names, pos_label, edges, fixed)
+    counts, tops, bottoms, at_fixed, positive, keys = _pass_counts(src, label, score, names, pos_label, edges, fixed)
     seg_names = segment_names(keys)
     bounds, masks = {}, {}
     bounds[None], masks[None] = bin_bounds(counts[0], objective)
@@ -248,14 +254,14 @@ def select_binned(source=None, *, label: str, score: str, objective, by=None, po
             refine, note = False, (f"refinement skipped: it would hold {rows:,} rows (limit {max_refine_rows:,}); "
                                    "use more bins")
     if refine:
-        y_s = _pass_rows(src, label, score, names, positive, edges, wanted, keys)
-        curves = {(): partial_curve(counts[0], wanted[0], *y_s[0])}
+        y_s = _pass_rows(src, label, score, names, positive, edges, wanted, keys, counts)
+        curves = {(): partial_curve(counts[0], wanted[0], *y_s[0], bottom=bottoms[0])}
         for g, key in enumerate(keys):
-            curves[key] = partial_curve(counts[g + 1], wanted[g + 1], *y_s[g + 1])
+            curves[key] = partial_curve(counts[g + 1], wanted[g + 1], *y_s[g + 1], bottom=bottoms[g + 1])
     else:
         rows = 0
-        curves = {(): _edge_curve(counts[0], tops[0], fixed, at_fixed[0]),
-                  **{key: _edge_curve(counts[g + 1], tops[g + 1], fixed, at_fixed[g + 1])
+        curves = {(): _edge_curve(counts[0], tops[0], bottoms[0], fixed, at_fixed[0]),
+                  **{key: _edge_curve(counts[g + 1], tops[g + 1], bottoms[g + 1], fixed, at_fixed[g + 1])
                      for g, key in enumerate(keys)}}
     try:
         selection = select_on_level_curves(curves, objective, by=names or ("segment",), min_support=min_support,
@@ -269,20 +275,33 @@ def select_binned(source=None, *, label: str, score: str, objective, by=None, po
     if not names:
         selection = type(selection)(selection.objective, (), selection.overall, {}, {}, min_support,
                                     {(): selection.overall})
-    return BinnedSelection(selection, bounds, int(bins), (float(range[0]), float(range[1])), refine,
+    return BinnedSelection(selection, bounds, int(bins), (lo, hi), refine,
                            rows if refine else 0, note)
 
 
-def _edge_curve(counts: BinnedCounts, top: float, fixed: float | None, at_fixed) -> Curve:
-    """The binned curve (exact at the lower edge of every occupied bin) led by "flag nothing" just
-    above the top score (the top bin's edges do not say where the scores end), with the point at a
-    fixed threshold, counted exactly in the same pass, when there is one."""
-    c = counts.curve()
-    t, tp, fp = np.append(np.nextafter(top, np.inf), c.thresholds), np.append(0.0, c.tp), np.append(0.0, c.fp)
-    if fixed is not None and fixed <= top and fixed not in t:
+def _edge_thresholds(counts: BinnedCounts, bins: np.ndarray, bottom: float) -> np.ndarray:
+    """The threshold at which bins ``bins`` and every bin above them are flagged: each bin's lower
+    edge, except that scores below the range sit in bin 0, so its point is at the lowest score."""
+    t = counts.edges[bins].astype(np.float64)
+    t[bins == 0] = min(float(counts.edges[0]), bottom)
+    return t
+
+
+def _edge_curve(counts: BinnedCounts, top: float, bottom: float, fixed: float | None, at_fixed) -> Curve:
+    """The binned curve (exact at the lower edge of every occupied bin; bin 0 at the lowest score)
+    led by "flag nothing" just above the top score (the top bin's edges do not say where the scores
+    end), with the point at a fixed threshold, counted exactly in the same pass, when there is one."""
+    occupied = np.flatnonzero((counts.pos + counts.neg) > 0)[::-1]
+    ge_tp, ge_fp = _at_or_above(counts.pos), _at_or_above(counts.neg)
+    t = np.append(np.nextafter(top, np.inf), _edge_thresholds(counts, occupied, bottom))
+    tp, fp = np.append(0.0, ge_tp[occupied]), np.append(0.0, ge_fp[occupied])
+    if fixed is not None and fixed <= top:
         k = int(np.searchsorted(-t, -fixed))
-        t, tp, fp = np.insert(t, k, fixed), np.insert(tp, k, at_fixed[0]), np.insert(fp, k, at_fixed[1])
-    return Curve(t, tp, fp, c.positives, c.negatives, exact=False)
+        if k < len(t) and t[k] == fixed:  # the pass counted it exactly: use that count
+            tp[k], fp[k] = at_fixed
+        else:
+            t, tp, fp = np.insert(t, k, fixed), np.insert(tp, k, at_fixed[0]), np.insert(fp, k, at_fixed[1])
+    return Curve(t, tp, fp, float(counts.pos.sum()), float(counts.neg.sum()), exact=False)
 
 
 def _batches(src, label, score, names, pos_label, labels=None, segments=None):
@@ -303,13 +322,16 @@ def _batches(src, label, score, names, pos_label, labels=None, segments=None):
 def _pass_counts(src, label, score, names, pos_label, edges, fixed):
     labels, segments = BatchLabels(label, pos_label), BatchSegments(names)
     bins = len(edges) - 1
-    pos, neg, top, above = [np.zeros(bins)], [np.zeros(bins)], [-np.inf], [np.zeros(2)]
+    pos, neg, top, bottom, above = [np.zeros(bins)], [np.zeros(bins)], [-np.inf], [np.inf], [np.zeros(2)]
 
     def add(g, y, s):
+        if not len(s):  # an empty batch (an empty file in a directory, a query's empty chunk)
+            return
         p, n = binned_counts(y, s, edges)
         pos[g] += p
         neg[g] += n
         top[g] = max(top[g], float(s.max()))
+        bottom[g] = min(bottom[g], float(s.min()))
         if fixed is not None:
             flagged = s >= fixed
             positives = int(np.count_nonzero(y[flagged]))
@@ -322,33 +344,43 @@ def _pass_counts(src, label, score, names, pos_label, edges, fixed):
                 pos.append(np.zeros(bins))
                 neg.append(np.zeros(bins))
                 top.append(-np.inf)
+                bottom.append(np.inf)
                 above.append(np.zeros(2))
             for g in np.unique(codes):
                 rows = codes == g
                 add(g + 1, y[rows], s[rows])
-    return ([BinnedCounts(edges, p, n) for p, n in zip(pos, neg)], top, above, labels.finish(),
+    return ([BinnedCounts(edges, p, n) for p, n in zip(pos, neg)], top, bottom, above, labels.finish(),
             list(segments.keys))
 
 
-def _pass_rows(src, label, score, names, positive, edges, wanted, keys):
-    """The rows of the wanted bins, per group (0: all rows, g + 1: segment g)."""
+def _pass_rows(src, label, score, names, positive, edges, wanted, keys, counts):
+    """The rows of the wanted bins, per group (0: all rows, g + 1: segment g); every group's rows per
+    bin must match the first pass's ``counts``, or the source changed in between."""
     segments = BatchSegments(names)
     segments.index, segments.keys = {k: i for i, k in enumerate(keys)}, list(keys)
     ys, ss = [[] for _ in wanted], [[] for _ in wanted]
+    bins = wanted.shape[1]
+    seen = np.zeros(wanted.size, np.int64)
+    changed = InputError(f"{src.describe} returned different rows on the second read; refinement needs a source "
+                         "that reads the same rows twice (a fixed file set, a deterministic query), or --no-refine.")
     for y, s, codes in _batches(src, label, score, names, positive, segments=segments):
         b = bin_index(s.astype(np.float64, copy=False), edges)
+        seen[:bins] += np.bincount(b, minlength=bins)
         keep = wanted[0][b]
         ys[0].append(y[keep])
         ss[0].append(s[keep])
         if codes is not None:
             if len(segments.keys) != len(keys):
-                raise InputError(f"{src.describe} returned different rows on the second read; refinement needs a "
-                                 "source that reads the same rows twice.")
+                raise changed
+            seen += np.bincount((codes + 1) * bins + b, minlength=seen.size)
             keep = wanted[codes + 1, b]
             for g in np.unique(codes[keep]):
                 rows = keep & (codes == g)
                 ys[g + 1].append(y[rows])
                 ss[g + 1].append(s[rows])
+    first = np.concatenate([c.pos + c.neg for c in counts])
+    if not np.array_equal(seen.reshape(len(wanted), bins)[: len(counts)].ravel(), first):
+        raise changed
     out = []
     for y_parts, s_parts in zip(ys, ss):
         out.append((np.concatenate(y_parts) if y_parts else np.empty(0, np.uint8),

@@ -129,7 +129,7 @@ def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: 
                     rows[g + 1] += int(counted[g])
         w = None
         if weight:
-            w = clean_weight(table.column(weight), weight)
+            w = clean_weight(table.column(weight), weight, offset=offset)
             keep = w > 0
             if not keep.all():
                 y, s, w = y[keep], s[keep], w[keep]
@@ -147,7 +147,7 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
     more with ``weight``, a sample-weight column (each row's weight is placed beside its key); ``timings``, when given, receives the seconds spent in each phase (for
     benchmarks); ``fingerprint`` adds a content hash of the rows (see :class:`StreamFingerprint`)."""
     clock = _Clock(timings)
-    source = source if isinstance(source, Source) else open_source(source)
+    source = open_source(source)
     by = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
     total = source.count_rows()
     layout = FLOAT32

@@ -68,7 +68,7 @@ def _decision_counts(src: Source, policy: Policy, label: str, by: tuple, positiv
         decided = policy.decide_table(table, offset)
         rule = decided.column("segment").chunk(0).indices.to_numpy(zero_copy_only=False)
         tier = decided.column("tier").chunk(0).indices.to_numpy(zero_copy_only=False)
-        w = clean_weight(table.column(weight), weight) if weight else None
+        w = clean_weight(table.column(weight), weight, offset=offset) if weight else None
         total += decision_counts(rule, tier, y, w, *tiers)
         if by:
             codes = segments(table)

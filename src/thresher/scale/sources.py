@@ -85,6 +85,9 @@ def from_stdin() -> Source:
         try:
             reader = csv.open_csv(sys.stdin.buffer, read_options=csv.ReadOptions(block_size=1 << 22),
                                   convert_options=csv.ConvertOptions(include_columns=columns))
+        except pa.ArrowKeyError:
+            raise InputError(f"Standard input lacks a column: it needs {', '.join(repr(c) for c in columns)} in "
+                             "its header row. Check the names given to --label, --score, --weight and --by.") from None
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"Could not read standard input as CSV with a header row: {exc}") from None
         with reading("standard input"):
@@ -145,7 +148,9 @@ def _quote(name: str) -> str:
 
 def open_source(data=None, *, sql: str | None = None, database: str | None = None) -> Source:
     """The source for ``data`` (a path/glob) or ``sql`` (DuckDB, or PostgreSQL when ``database`` is a
-    ``postgresql://`` URL)."""
+    ``postgresql://`` URL); a :class:`Source` is returned as it is."""
+    if isinstance(data, Source):
+        return data
     if sql:
         if database and database.startswith(("postgresql://", "postgres://")):
             return from_postgres(database, sql)

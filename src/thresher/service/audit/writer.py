@@ -241,11 +241,6 @@ class AuditWriter:
                 self.store.write(batches)
             else:
                 self.store.write(batches, wait=False)
-            self.last_error = None
-            if self.metrics:
-                self.metrics.audit_committed(len(batches), sum(b.count for b in batches),
-                                             time.perf_counter() - start)
-            return [(None, None)] * len(batches)
         except AuditBusy:
             return [(None, QUEUE)] * len(batches)
         except AuditLocked as exc:  # no batch is at fault: retrying them one by one would wait n times over
@@ -260,7 +255,12 @@ class AuditWriter:
                 if self.metrics:
                     self.metrics.audit_failed(batches[0].count)
                 return [(None, error)]
-        return [self._commit([item], wait=wait)[0] for item in group]  # isolate the failing batch
+            return [self._commit([item], wait=wait)[0] for item in group]  # isolate the failing batch
+        # committed: nothing below may send the batches back for another write
+        self.last_error = None
+        if self.metrics:
+            self.metrics.audit_committed(len(batches), sum(b.count for b in batches), time.perf_counter() - start)
+        return [(None, None)] * len(batches)
 
 
 def _wake(loop, items) -> None:
