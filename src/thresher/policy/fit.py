@@ -117,13 +117,14 @@ def fit_policy(data, *, label: str, score: str, tiers, by=None, otherwise: str =
 
 
 def fit_policy_on_curves(curves: dict[tuple, Curve], *, by, score: str, tiers, data_fingerprint: str,
-                         rows: dict | None = None, otherwise: str = "allow", min_support: int = 30,
-                         name: str = "policy", version: int = 1, confidence: float = 0.95,
+                         rows: dict | None = None, score_ranges: dict | None = None, otherwise: str = "allow",
+                         min_support: int = 30, name: str = "policy", version: int = 1, confidence: float = 0.95,
                          description: str | None = None) -> FitResult:
     """:func:`fit_policy` from exact curves of every key prefix (``()`` for all rows; see
     :meth:`thresher.scale.outofcore.StreamCurves.level_curves`), e.g. counted out of core; ``rows``:
-    the rows per prefix (default: the curve's total weight, right for unweighted data). Objectives
-    with per-case columns need the rows and are refused."""
+    the rows per prefix (default: the curve's total weight, right for unweighted data);
+    ``score_ranges``: ``[min, max]`` score per prefix (default: the curve's, which leaves out rows of
+    weight 0). Objectives with per-case columns need the rows and are refused."""
     from thresher.select.select import select_on_level_curves
 
     tier_specs = parse_tiers(tiers)
@@ -142,9 +143,9 @@ def fit_policy_on_curves(curves: dict[tuple, Curve], *, by, score: str, tiers, d
         if not len(curve):  # pragma: no cover - a prefix exists only where rows do
             continue
         n = rows[prefix] if rows is not None else int(curve.positives + curve.negatives)
+        seen = score_ranges[prefix] if score_ranges is not None else [curve.thresholds[-1], curve.thresholds[0]]
         stats[prefix] = ({"rows": n, "positives": float(curve.positives),
-                          "negatives": float(curve.negatives)},
-                         [float(curve.thresholds[-1]), float(curve.thresholds[0])])
+                          "negatives": float(curve.negatives)}, [float(v) for v in seen])
     return assemble_policy(tier_specs, levels, stats, names, data_fingerprint, otherwise=otherwise, name=name,
                            version=version, score=score, description=description)
 

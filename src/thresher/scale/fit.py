@@ -35,5 +35,6 @@ def fit_policy(source=None, *, label: str, score: str, tiers, by=None, weight: s
     curves = exact_curves(open_source(source, sql=sql, database=database), label=label, score=score, by=names,
                           pos_label=pos_label, weight=weight, progress=progress, fingerprint=True)
     return fit_policy_on_curves(curves.level_curves(), by=names, score=score, tiers=specs, rows=curves.level_rows(),
+                                score_ranges=curves.level_ranges(),
                                 data_fingerprint=curves.fingerprint, otherwise=otherwise, min_support=min_support,
                                 name=name, version=version, confidence=confidence, description=description)

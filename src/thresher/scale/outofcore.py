@@ -61,6 +61,7 @@ class StreamCurves:
     fingerprint: str | None = None  # with ``exact_curves(..., fingerprint=True)``
     weighted: bool = False
     segment_rows: dict = None  # name -> rows read (weight 0 included)
+    zero_weight_ranges: dict = None  # None (all rows) or name -> (min, max) score of its weight-0 rows, if any
 
     def level_rows(self) -> dict[tuple, int]:
         """Rows read per key prefix, as :meth:`level_curves` keys them."""
@@ -68,6 +69,23 @@ class StreamCurves:
         for key, name in zip(self.keys, self.segments):
             for depth in range(1, len(self.by) + 1):
                 out[key[:depth]] = out.get(key[:depth], 0) + self.segment_rows[name]
+        return out
+
+    def level_ranges(self) -> dict[tuple, list]:
+        """Key prefix -> ``[min, max]`` score of every row read there, weight-0 rows included (the curves
+        leave those out), keyed as :meth:`level_curves`."""
+        out = {}
+        extra = self.zero_weight_ranges or {}
+        leaves = [((), self.overall, extra.get(None))]
+        leaves += [(key, curve, extra.get(name)) for (name, curve), key in zip(self.segments.items(), self.keys)]
+        for key, curve, dropped in leaves:
+            lo, hi = (float(curve.thresholds[-1]), float(curve.thresholds[0])) if len(curve) else (np.inf, -np.inf)
+            if dropped is not None:
+                lo, hi = min(lo, dropped[0]), max(hi, dropped[1])
+            for depth in ([0] if key == () else range(1, len(key) + 1)):
+                prefix = key[:depth]
+                old = out.get(prefix, [np.inf, -np.inf])
+                out[prefix] = [min(old[0], lo), max(old[1], hi)]
         return out
 
     def level_curves(self) -> dict[tuple, Curve]:
@@ -107,10 +125,12 @@ def _grow(hist: np.ndarray, regions: int) -> np.ndarray:
 
 
 def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: BatchLabels,
-          segments: BatchSegments, advance, layout: KeyLayout, weight: str | None = None, rows: list | None = None):
+          segments: BatchSegments, advance, layout: KeyLayout, weight: str | None = None, rows: list | None = None,
+          dropped: dict | None = None):
     """Yield ``(y, scores, segment codes or None, weights or None)`` per batch, validated, with row
     offsets in messages and scores in ``layout``'s dtype; rows of weight 0 are dropped (as in
-    memory), after ``rows`` (per region: all rows, then each segment) has counted them."""
+    memory), after ``rows`` (per region: all rows, then each segment) has counted them and
+    ``dropped`` (region -> [min, max]) has taken their score range."""
     columns = list(dict.fromkeys([label, score, *by, *([weight] if weight else [])]))
     offset = 0
     for batch in source.batches(columns):
@@ -131,12 +151,22 @@ def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: 
         if weight:
             w = clean_weight(table.column(weight), weight, offset=offset)
             keep = w > 0
+            if not keep.all() and dropped is not None:
+                _widen(dropped, 0, s[~keep])
+                if seg is not None:
+                    for g in np.unique(seg[~keep]):
+                        _widen(dropped, int(g) + 1, s[~keep & (seg == g)])
             if not keep.all():
                 y, s, w = y[keep], s[keep], w[keep]
                 seg = seg[keep] if seg is not None else None
         offset += table.num_rows
         advance(table.num_rows)
         yield y, s, seg, w
+
+
+def _widen(ranges: dict, region: int, s: np.ndarray) -> None:
+    lo, hi = ranges.get(region, (np.inf, -np.inf))
+    ranges[region] = (min(lo, float(s.min())), max(hi, float(s.max())))
 
 
 def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weight: str | None = None,
@@ -155,13 +185,13 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
         labels = BatchLabels(label, pos_label)
         segments = BatchSegments(by)
         hist = np.zeros((1 + (8 if by else 0), 2, N_HIGH), np.int64)
-        region_rows = [0]
+        region_rows, dropped = [0], {}
         digest = StreamFingerprint() if fingerprint else None
         step = "counting (pass 1 of 2)" if layout is FLOAT32 else "counting again, float64 scores (pass 1 of 2)"
         try:
             with _progress(total, step, progress) as advance:
                 for y, s, seg, w in _read(source, label, score, by, pos_label, labels, segments, advance, layout,
-                                          weight, region_rows):
+                                          weight, region_rows, dropped):
                     if digest is not None:
                         digest.update(y, s, seg, w)
                     histogram(y, s, _ALL, hist)
@@ -224,7 +254,8 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
     region_rows += [0] * (regions - len(region_rows))
     return StreamCurves(curves[0], dict(zip(seg_names, curves[1:])), rows, positive, by, tuple(segments.keys),
                         digest.finish(by, segments.keys) if digest is not None else None, weight is not None,
-                        dict(zip(seg_names, region_rows[1:])))
+                        dict(zip(seg_names, region_rows[1:])),
+                        {(None if r == 0 else seg_names[r - 1]): v for r, v in dropped.items()})
 
 
 class StreamFingerprint:
