@@ -149,6 +149,10 @@ def test_a_range_that_is_not_low_below_high_is_refused(tmp_path, bad):
                   np.array(["a", "b"]))
     with pytest.raises(thresher.errors.ParameterError, match="'range' parameter of select_binned"):
         select_binned(path, label="y", score="s", objective="max-f1", bins=4, range=bad)
+    from thresher.scale.binned import evaluate as binned_evaluate
+
+    with pytest.raises(thresher.errors.ParameterError, match="'range' parameter of binned evaluate"):
+        binned_evaluate(path, label="y", score="s", bins=4, range=bad)
 
 
 @pytest.mark.parametrize("refine", [False, True])

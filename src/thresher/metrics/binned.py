@@ -12,6 +12,18 @@ from thresher.metrics.curve import Curve
 from thresher.params import Interval, check
 
 
+def checked_range(range, where: str) -> tuple[float, float]:
+    """``(low, high)`` as floats, finite with low < high, or a ParameterError naming ``where``."""
+    try:
+        lo, hi = (float(v) for v in range)
+    except (TypeError, ValueError):
+        lo = hi = float("nan")
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError(f"The 'range' parameter of {where} must be (low, high), finite, with low < high. "
+                             f"Got {range!r} instead (on the command line: --range LO,HI, e.g. --range 0,1).")
+    return lo, hi
+
+
 @dataclass(frozen=True, eq=False)
 class BinnedCounts:
     """Positive and negative weight per score bin over fixed ``edges``.
@@ -33,10 +45,7 @@ class BinnedCounts:
     @classmethod
     def from_columns(cls, cols, *, bins: int = 1024, range: tuple[float, float] = (0.0, 1.0)) -> "BinnedCounts":
         check(bins, "bins", "BinnedCounts", Interval(1, None, integer=True))
-        lo, hi = range
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ParameterError(f"The 'range' parameter of BinnedCounts must be (low, high) with low < high. Got {range!r} instead.")
-        edges = bin_edges(lo, hi, int(bins))
+        edges = bin_edges(*checked_range(range, "BinnedCounts"), int(bins))
         pos, neg = binned_counts(cols.y, cols.score, edges, cols.weight)
         return cls(edges, pos, neg)
 

@@ -14,7 +14,7 @@ from thresher.data.stream import BatchLabels, BatchSegments
 from thresher.data.validate import clean_score, clean_weight
 from thresher.errors import InputError
 from thresher.kernels.binned import bin_edges, binned_counts
-from thresher.metrics.binned import BinnedCounts
+from thresher.metrics.binned import BinnedCounts, checked_range
 from thresher.metrics.confusion import Confusion
 from thresher.metrics.evaluate import Evaluation, Summary
 from thresher.params import Interval, check
@@ -58,7 +58,7 @@ def evaluate(source=None, *, label: str, score: str, weight: str | None = None, 
     check(bins, "bins", "binned evaluate", Interval(1, None, integer=True))
     src = open_source(source, sql=sql, database=database)
     names = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
-    edges = bin_edges(range[0], range[1], int(bins))
+    edges = bin_edges(*checked_range(range, "binned evaluate"), int(bins))
     labels = BatchLabels(label, pos_label)
     segments = BatchSegments(names)
     overall = _State(edges)

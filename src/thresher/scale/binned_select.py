@@ -25,9 +25,9 @@ import pyarrow as pa
 from thresher.data.columns import segment_names
 from thresher.data.stream import BatchLabels, BatchSegments
 from thresher.data.validate import clean_score
-from thresher.errors import InfeasibleError, InputError, ParameterError
+from thresher.errors import InfeasibleError, InputError
 from thresher.kernels.binned import bin_edges, bin_index, binned_counts
-from thresher.metrics.binned import BinnedCounts
+from thresher.metrics.binned import BinnedCounts, checked_range
 from thresher.metrics.curve import Curve
 from thresher.params import Interval, check
 from thresher.scale.sources import open_source
@@ -222,10 +222,7 @@ def select_binned(source=None, *, label: str, score: str, objective, by=None, po
     (0.35, True)
     """
     check(bins, "bins", "select_binned", Interval(1, None, integer=True))
-    lo, hi = (float(v) for v in range)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ParameterError(f"The 'range' parameter of select_binned must be (low, high) with finite low < high. "
-                             f"Got {tuple(range)!r} instead (on the command line: --range 0,1).")
+    lo, hi = checked_range(range, "select_binned")
     objective = parse(objective)
     if objective.columns():
         raise InputError(f"'{objective.spec()}' reads per-case columns ({', '.join(objective.columns())}); binned "
