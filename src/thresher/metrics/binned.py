@@ -19,7 +19,7 @@ def checked_range(range, where: str) -> tuple[float, float]:
     except (TypeError, ValueError):
         lo = hi = float("nan")
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ParameterError(f"The 'range' parameter of {where} must be (low, high), finite, with low < high. "
+        raise ParameterError(f"The 'range' parameter of {where} must be (low, high) with low < high, both finite. "
                              f"Got {range!r} instead (on the command line: --range LO,HI, e.g. --range 0,1).")
     return lo, hi
 
