@@ -6,6 +6,7 @@ average precision and best-F1 threshold, and reports each phase, the wall time a
 resident memory (ru_maxrss). Scale figures for Spark and Dask come from bench_spark.py.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--rows 1e9] [--data benchmarks/_data/scale]
+     .venv/bin/python benchmarks/bench_scale.py --dtype float64 --rows 2e8   (64-bit keys, 8 bytes a row)
 """
 
 from __future__ import annotations
@@ -41,21 +42,23 @@ print(json.dumps({"rows": result.rows, "distinct_scores": len(curve), "roc_auc":
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=float, default=1e9)
-    parser.add_argument("--data", default=str(HERE / "_data" / "scale"))
+    parser.add_argument("--data", help="default: benchmarks/_data/scale, or scale-float64 with --dtype float64")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="the scores' type")
     args = parser.parse_args()
-    data = Path(args.data)
+    suffix = "" if args.dtype == "float32" else "-float64"
+    data = Path(args.data or HERE / "_data" / f"scale{suffix}")
     marker = data / f"ROWS-{int(args.rows)}"
     if not marker.exists():
         print(f"generating {int(args.rows):,} rows into {data} ...", flush=True)
         subprocess.run([sys.executable, str(HERE / "generate_scale_data.py"), "--rows", str(args.rows), "--out",
-                        str(data)], check=True)
+                        str(data), "--dtype", args.dtype], check=True)
         marker.touch()
     size = sum(p.stat().st_size for p in data.glob("*.parquet"))
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", CHILD, str(data)], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - start
     result = json.loads(out.stdout)
-    print(f"exact evaluation of {result['rows']:,} rows ({size / 2**30:.1f} GiB of Parquet, "
+    print(f"exact evaluation of {result['rows']:,} rows, {args.dtype} scores ({size / 2**30:.1f} GiB of Parquet, "
           f"{result['distinct_scores']:,} distinct scores)")
     for phase, seconds in result["phases_s"].items():
         print(f"  {phase:28s} {seconds:7.1f} s")
@@ -64,8 +67,8 @@ def main() -> None:
     print(f"  ROC AUC {result['roc_auc']:.6f}  AP {result['average_precision']:.6f}  best F1 {result['best_f1']:.4f} "
           f"at threshold {result['best_f1_threshold']:.6g}")
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "bench_scale.json").write_text(json.dumps({**result, "parquet_bytes": size,
-                                                                    "process_wall_s": wall}, indent=2))
+    record = {**result, "dtype": args.dtype, "parquet_bytes": size, "process_wall_s": wall}
+    (HERE / "results" / f"bench_scale{suffix}.json").write_text(json.dumps(record, indent=2))
 
 
 if __name__ == "__main__":
