@@ -5,9 +5,11 @@ class, top 16 bits of the float32 key). Pass 2 reads them again and stores only 
 bits of each row, 2 bytes a row (4 with segments: the overall curve is counted alongside), placed
 by those counts. Each bucket is then sorted in place (counting sort for large buckets) and the
 parallel walk of :mod:`thresher.kernels.counts` emits the exact curve. Nothing is approximated:
-the result equals counting everything in memory. Limits: float32 scores (float64 scores must be
-exactly representable in float32), a source that reads the same rows twice. Sample weights cost 8
-more bytes a row (each weight is placed beside its key and sorted with it).
+the result equals counting everything in memory. float64 scores that float32 cannot represent
+exactly are counted the same way on 64-bit keys: pass 1 starts over when it first meets one, and
+pass 2 stores their low 48 key bits, 8 bytes a row (see :mod:`thresher.kernels.keys`). Sample
+weights cost 8 more bytes a row (each weight is placed beside its key and sorted with it). The one
+requirement: a source that reads the same rows twice (checked).
 """
 
 from __future__ import annotations
