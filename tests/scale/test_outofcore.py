@@ -252,3 +252,19 @@ def test_weighted_counting_out_of_core_equals_in_memory_for_any_partitioning(tmp
     want = thresher.curve(y, s, sample_weight=fractional)
     assert np.array_equal(got.thresholds, want.thresholds)
     assert np.allclose(got.tp, want.tp, rtol=1e-12, atol=0) and np.allclose(got.fp, want.fp, rtol=1e-12, atol=0)
+
+
+def test_curves_that_cannot_fit_in_memory_are_a_clear_error_not_an_out_of_memory_kill(tmp_path, monkeypatch):
+    """The check compares the curves' size, known before they are built, with the memory available
+    (here made small: a real 24 GiB shortfall is not something a test can cause)."""
+    import thresher.scale.outofcore as outofcore
+
+    rng = np.random.default_rng(5)
+    y, s = make64(rng, 5_000)
+    pq.write_table(pa.table({"y": y, "s": s}), tmp_path / "d.parquet")
+    points = len(thresher.curve(y, s))
+    monkeypatch.setattr(outofcore, "_available_memory", lambda: points * outofcore.CURVE_BYTES_PER_POINT - 1)
+    with pytest.raises(InputError, match=rf"hold {points:,} points \(float64 scores rarely tie\).*--bins N"):
+        exact_curves(tmp_path / "d.parquet", label="y", score="s")
+    monkeypatch.setattr(outofcore, "_available_memory", lambda: points * outofcore.CURVE_BYTES_PER_POINT)
+    assert len(exact_curves(tmp_path / "d.parquet", label="y", score="s").overall) == points

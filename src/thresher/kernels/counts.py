@@ -261,13 +261,22 @@ def _counts(values, weights, weighted, pos_start, neg_start, bases, measured=Non
     return out
 
 
-def counts_from_parts(values, pos_start, neg_start, bases, weights=None):
+def measure_parts(values, pos_start, neg_start, weights=None):
+    """Per part of :func:`counts_from_parts`: its distinct values, positive and negative weight
+    (``distinct.sum()`` is the length of the curve it will emit)."""
+    weighted = weights is not None
+    return _measure_parts(values, weights if weighted else np.empty(0, np.float64), weighted, pos_start, neg_start)
+
+
+def counts_from_parts(values, pos_start, neg_start, bases, weights=None, measured=None):
     """Curve counts from parts already sorted ascending: part b holds positives
     ``values[pos_start[b]:pos_start[b+1]]`` and negatives ``values[neg_start[b]:neg_start[b+1]]``, all
     of it above every part before it; each emitted threshold is ``value + bases[b]``. ``weights``
-    (aligned with ``values``) or None: every row counts 1."""
+    (aligned with ``values``) or None: every row counts 1; ``measured``: :func:`measure_parts`'s
+    result, when already at hand."""
     weighted = weights is not None
-    return _counts(values, weights if weighted else np.empty(0, np.float64), weighted, pos_start, neg_start, bases)
+    return _counts(values, weights if weighted else np.empty(0, np.float64), weighted, pos_start, neg_start, bases,
+                   measured)
 
 
 def _sort_by_class(y, score, weight, weighted):

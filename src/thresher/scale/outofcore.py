@@ -24,7 +24,7 @@ from thresher.data.columns import segment_names
 from thresher.data.stream import BatchLabels, BatchSegments
 from thresher.data.validate import clean_score, clean_weight
 from thresher.errors import InputError
-from thresher.kernels.counts import counts_from_parts
+from thresher.kernels.counts import counts_from_parts, measure_parts
 from thresher.kernels.keys import (FLOAT32, FLOAT64, N_HIGH, KeyLayout, floats_of_keys, histogram, scatter,
                                    scatter_weighted, sort_buckets, sort_buckets_weighted)
 from thresher.metrics.curve import Curve
@@ -241,14 +241,20 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
         else:
             sort_buckets(buffer, bounds, nb.get_num_threads())
     clock("sort buckets")
-    curves = []
-    bases = layout.bases
+    parts, measured = [], []
     for r in range(regions):
         pos_start = np.append(bounds[(2 * r) * N_HIGH:(2 * r + 1) * N_HIGH], bounds[(2 * r + 1) * N_HIGH])
         neg_start = np.append(bounds[(2 * r + 1) * N_HIGH:(2 * r + 2) * N_HIGH], bounds[(2 * r + 2) * N_HIGH])
+        parts.append((pos_start, neg_start))
+        with nb.parallel_chunksize(1):
+            measured.append(measure_parts(buffer, pos_start, neg_start, placed_weights if weight else None))
+    _check_curves_fit(sum(int(m[0].sum()) for m in measured), layout, source.describe)
+    curves = []
+    bases = layout.bases
+    for (pos_start, neg_start), m in zip(parts, measured):
         with nb.parallel_chunksize(1):
             keys, tp, fp = counts_from_parts(buffer, pos_start, neg_start, bases,
-                                             placed_weights if weight else None)
+                                             placed_weights if weight else None, m)
         curves.append(Curve(floats_of_keys(keys, layout), tp, fp, float(tp[-1]) if len(tp) else 0.0,
                             float(fp[-1]) if len(fp) else 0.0))
     clock("emit curves")
@@ -303,6 +309,33 @@ class _Clock:
         if self.timings is not None:
             self.timings[phase] = now - self.last
         self.last = now
+
+
+CURVE_BYTES_PER_POINT = 32  # while emitting: the key (8), tp and fp (16), the threshold (4 or 8)
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _check_curves_fit(points: int, layout: KeyLayout, describe: str) -> None:
+    """A clear error, not the kernel's out-of-memory kill, when the exact curves cannot fit: they hold
+    one point per distinct score (per segment too), however few bytes a row the counting took."""
+    available = _available_memory()
+    need = points * CURVE_BYTES_PER_POINT
+    if available is None or need <= available:
+        return
+    kind = "float64 scores rarely tie" if layout is FLOAT64 else "each distinct score is a point"
+    raise InputError(f"The exact curves of {describe} hold {points:,} points ({kind}), about {need / 2**30:.1f} GiB, "
+                     f"and this machine has {available / 2**30:.1f} GiB available. Round the scores (to float32, or to "
+                     "fewer digits), or use binned mode (--bins N), which bounds its error and fits in constant memory.")
 
 
 def _scatter_checked(y, s, w, seg, cursor, ends, buffer, placed_weights):
