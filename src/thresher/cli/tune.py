@@ -40,8 +40,9 @@ def add_parser(sub) -> None:
     g.add_argument("--sql", help="read the rows of a DuckDB query instead of DATA")
     g.add_argument("--db", help="the database --sql runs in: a DuckDB file, or a postgresql:// URL")
     g.add_argument("--in-memory", action="store_true", help="never switch to out-of-core counting")
-    g.add_argument("--bins", type=positive_int, help="binned mode: choose from N score bins (constant memory), report the "
-                                            "worst-case bounds, then refine exactly around the choice")
+    g.add_argument("--bins", type=positive_int,
+                   help="binned mode: choose from N score bins (constant memory), report the "
+                        "worst-case bounds, then refine exactly around the choice")
     g.add_argument("--range", default="0,1", metavar="LO,HI", help="score range of the bins (default 0,1)")
     g.add_argument("--no-refine", action="store_true",
                    help="with --bins: one pass only (the choice is the best bin edge, with its bounds)")

@@ -176,8 +176,10 @@ def exact_curves(source, *, label: str, score: str, by=(), pos_label=None, weigh
     """Exact curves of any re-readable source (see :func:`thresher.scale.sources.open_source`).
 
     Memory: 2 bytes a row for float32 scores, 8 for float64 scores that float32 cannot hold, and 8
-    more with ``weight``, a sample-weight column (each row's weight is placed beside its key); ``timings``, when given, receives the seconds spent in each phase (for
-    benchmarks); ``fingerprint`` adds a content hash of the rows (see :class:`StreamFingerprint`)."""
+    more with ``weight``, a sample-weight column (each row's weight is placed beside its key);
+    then the curves, one point per distinct score. ``timings``, when given, receives the seconds
+    spent in each phase (for benchmarks); ``fingerprint`` adds a content hash of the rows (see
+    :class:`StreamFingerprint`)."""
     clock = _Clock(timings)
     source = open_source(source)
     by = tuple(b.strip() for b in by.split(",")) if isinstance(by, str) else tuple(by or ())
@@ -335,7 +337,8 @@ def _check_curves_fit(points: int, layout: KeyLayout, describe: str) -> None:
     kind = "float64 scores rarely tie" if layout is FLOAT64 else "each distinct score is a point"
     raise InputError(f"The exact curves of {describe} hold {points:,} points ({kind}), about {need / 2**30:.1f} GiB, "
                      f"and this machine has {available / 2**30:.1f} GiB available. Round the scores (to float32, or to "
-                     "fewer digits), or use binned mode (--bins N), which bounds its error and fits in constant memory.")
+                     "fewer digits), or use binned mode (--bins N), which bounds its error and fits in constant "
+                     "memory.")
 
 
 def _scatter_checked(y, s, w, seg, cursor, ends, buffer, placed_weights):

@@ -17,7 +17,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from thresher.service.audit.store import COLUMNS, AuditBusy, AuditError, AuditLocked, Filters, version_conflict, where_clause
+from thresher.service.audit.store import (COLUMNS, AuditBusy, AuditError, AuditLocked, Filters, version_conflict,
+                                          where_clause)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS thresher_requests (
