@@ -112,13 +112,11 @@ def parquet_files(path: Path) -> list[Path]:
 
 
 @contextmanager
-def reading(what):
+def reading(what, hint: str = "Check that every file is intact Parquet (or move the others out of the directory)."):
     """Arrow's errors while reading ``what`` (a damaged or truncated file) as thresher's InputError."""
     try:
         yield
     except (pa.ArrowInvalid, OSError) as exc:
-        hint = "Check that every file is intact Parquet (or move the others out of the directory)." \
-            if what != "standard input" else "Check that it is CSV with a header row."
         raise InputError(f"Reading '{what}' failed: {exc}. {hint}") from None
 
 

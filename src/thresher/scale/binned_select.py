@@ -375,8 +375,7 @@ def _pass_rows(src, label, score, names, positive, edges, wanted, keys, counts):
                 rows = keep & (codes == g)
                 ys[g + 1].append(y[rows])
                 ss[g + 1].append(s[rows])
-    first = np.concatenate([c.pos + c.neg for c in counts])
-    if not np.array_equal(seen.reshape(len(wanted), bins)[: len(counts)].ravel(), first):
+    if not np.array_equal(seen, np.concatenate([c.pos + c.neg for c in counts])):  # group-major, as ``wanted``
         raise changed
     out = []
     for y_parts, s_parts in zip(ys, ss):

@@ -153,12 +153,11 @@ def _read(source: Source, label: str, score: str, by: tuple, pos_label, labels: 
         if weight:
             w = clean_weight(table.column(weight), weight, offset=offset)
             keep = w > 0
-            if not keep.all() and dropped is not None:
-                _widen(dropped, 0, s[~keep])
-                if seg is not None:
-                    for g in np.unique(seg[~keep]):
-                        _widen(dropped, int(g) + 1, s[~keep & (seg == g)])
             if not keep.all():
+                if dropped is not None:
+                    _widen(dropped, 0, s[~keep])
+                    for g in np.unique(seg[~keep]) if seg is not None else ():
+                        _widen(dropped, int(g) + 1, s[~keep & (seg == g)])
                 y, s, w = y[keep], s[keep], w[keep]
                 seg = seg[keep] if seg is not None else None
         offset += table.num_rows

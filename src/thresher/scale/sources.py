@@ -90,7 +90,7 @@ def from_stdin() -> Source:
                              "its header row. Check the names given to --label, --score, --weight and --by.") from None
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"Could not read standard input as CSV with a header row: {exc}") from None
-        with reading("standard input"):
+        with reading("standard input", hint="Check that it is CSV with a header row."):
             yield from reader
 
     return Source("standard input", open_batches)

@@ -243,18 +243,14 @@ class AuditWriter:
                 self.store.write(batches, wait=False)
         except AuditBusy:
             return [(None, QUEUE)] * len(batches)
-        except AuditLocked as exc:  # no batch is at fault: retrying them one by one would wait n times over
-            self.last_error = str(exc)
-            if self.metrics:
-                self.metrics.audit_failed(sum(b.count for b in batches))
-            return [(None, exc)] * len(batches)
         except Exception as exc:
             error = exc if isinstance(exc, AuditError) else AuditError(f"Writing the audit log failed: {exc}.")
             self.last_error = str(error)
-            if len(batches) == 1:
+            # a lock held past the busy timeout is no batch's fault: retrying one by one would wait n times over
+            if len(batches) == 1 or isinstance(exc, AuditLocked):
                 if self.metrics:
-                    self.metrics.audit_failed(batches[0].count)
-                return [(None, error)]
+                    self.metrics.audit_failed(sum(b.count for b in batches))
+                return [(None, error)] * len(batches)
             return [self._commit([item], wait=wait)[0] for item in group]  # isolate the failing batch
         # committed: nothing below may send the batches back for another write
         self.last_error = None
